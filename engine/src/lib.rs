@@ -5,6 +5,7 @@
 
 pub mod diagnostic;
 pub mod formats;
+pub mod hash_info;
 pub mod node;
 pub mod pyfmt;
 pub mod text;
