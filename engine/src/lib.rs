@@ -4,8 +4,14 @@
 //! the language server both call it in-process.
 
 pub mod diagnostic;
+pub mod files;
 pub mod formats;
 pub mod hash_info;
+pub mod lock;
 pub mod node;
+pub mod paths;
+pub mod pipeline;
+pub mod project;
 pub mod pyfmt;
+pub mod suggest;
 pub mod text;

@@ -3,7 +3,7 @@
 //! these forms, so matching them byte for byte keeps run-cache keys, experiment
 //! hashes and interpolated commands identical to DVC's.
 
-use crate::node::{Node, Value};
+use crate::node::Value;
 
 /// Formats a float as Python's `repr(float)`: the shortest text that round-trips,
 /// in positional form for exponents from -4 up to 15 and in scientific form with a

@@ -20,22 +20,63 @@ use crate::text::Span;
 pub fn parse(text: &str) -> Parsed {
     let offsets = CharOffsets::new(text);
     let mut builder = Builder {
+        text,
         offsets: &offsets,
         stack: Vec::new(),
         anchors: HashMap::new(),
         root: None,
         documents: 0,
         errors: Vec::new(),
+        tab_safe: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     let result = parser.load(&mut builder, false);
     if let Err(error) = result {
         builder.fail(&error);
+    } else if text.contains('\t') {
+        if let Some(offset) = first_stray_tab(text, &builder.tab_safe) {
+            builder.errors.push(SyntaxError {
+                span: Span::new(offset, offset + 1),
+                message: "found character '\\t' that cannot start any token; \
+                          indent and separate with spaces instead of tabs"
+                    .to_string(),
+            });
+        }
     }
     Parsed {
         root: builder.root,
         errors: builder.errors,
     }
+}
+
+/// NOTE: saphyr rejects a tab right after `:` in a flow mapping (`{b:\t1}`),
+/// which ruamel accepts; such files get an error that DVC would not report.
+///
+/// Finds a tab that ruamel.yaml, and so DVC, rejects. YAML 1.2 allows tabs as
+/// separators in more places than ruamel does: ruamel accepts them only inside
+/// quoted and block scalars, inside flow collections and in comments.
+fn first_stray_tab(text: &str, tab_safe: &[Span]) -> Option<usize> {
+    let inside_safe = |offset: usize| tab_safe.iter().any(|span| span.contains(offset));
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let mut comment_start = None;
+        let bytes = line.as_bytes();
+        for (index, byte) in bytes.iter().enumerate() {
+            let offset = line_start + index;
+            if *byte == b'#'
+                && comment_start.is_none()
+                && (index == 0 || bytes[index - 1] == b' ' || bytes[index - 1] == b'\t')
+                && !inside_safe(offset)
+            {
+                comment_start = Some(index);
+            }
+            if *byte == b'\t' && comment_start.is_none() && !inside_safe(offset) {
+                return Some(offset);
+            }
+        }
+        line_start += line.len();
+    }
+    None
 }
 
 /// Converts saphyr's character indexes to byte offsets.
@@ -91,12 +132,15 @@ enum Frame {
 }
 
 struct Builder<'a> {
+    text: &'a str,
     offsets: &'a CharOffsets,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
     documents: usize,
     errors: Vec<SyntaxError>,
+    /// Spans where ruamel accepts tabs: quoted and block scalars, flow collections.
+    tab_safe: Vec<Span>,
 }
 
 impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
@@ -115,6 +159,12 @@ impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                let span = self.trim_trailing_space(span);
+                if style != ScalarStyle::Plain {
+                    // Block scalars start at their content; the header line before
+                    // it cannot hold a tab anyway.
+                    self.tab_safe.push(span);
+                }
                 let tag = tag.map(|tag| format!("{}{}", tag.handle, tag.suffix));
                 let value = resolve_scalar(&text, style, tag.as_deref());
                 self.finish(Node::new(value, span), anchor);
@@ -148,6 +198,11 @@ impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
                 // A flow collection ends at its closing bracket, which the end event
                 // covers; a block collection ends with its last item.
                 let closing = (!span.is_empty()).then_some(span.end);
+                if let Some(start) = self.open_start() {
+                    if closing.is_some() {
+                        self.tab_safe.push(Span::new(start, span.end));
+                    }
+                }
                 self.close(closing);
             }
             _ => {}
@@ -156,6 +211,24 @@ impl<'input> SpannedEventReceiver<'input> for Builder<'_> {
 }
 
 impl Builder<'_> {
+    /// Moves a scalar's end back over trailing blanks, which saphyr includes in
+    /// the spans of quoted and block scalars.
+    fn trim_trailing_space(&self, mut span: Span) -> Span {
+        let bytes = self.text.as_bytes();
+        while span.end > span.start
+            && matches!(bytes.get(span.end - 1), Some(b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            span.end -= 1;
+        }
+        span
+    }
+
+    fn open_start(&self) -> Option<usize> {
+        match self.stack.last()? {
+            Frame::List { start, .. } | Frame::Map { start, .. } => Some(*start),
+        }
+    }
+
     /// Closes the innermost open collection and hands it to its parent.
     fn close(&mut self, closing: Option<usize>) {
         let Some(frame) = self.stack.pop() else {
@@ -437,6 +510,21 @@ mod tests {
         let used = node.get("use").unwrap();
         assert_eq!(used.get("x").unwrap().value, Value::Int(1));
         assert_eq!(used.get("y").unwrap().value, Value::Int(3));
+    }
+
+    #[test]
+    fn tabs_are_rejected_where_ruamel_rejects_them() {
+        for bad in ["a: b\t\n", "a:\tb\n", "\ta: b\n", "- a\t\n", "a: \"x\"\t\n"] {
+            assert!(!parse(bad).errors.is_empty(), "{bad:?} should be rejected");
+        }
+        for good in [
+            "a: [1,\t2]\n",
+            "a: 'x\ty'\n",
+            "a: b # c\td\n",
+            "a: |\n  x\ty\n",
+        ] {
+            assert!(parse(good).errors.is_empty(), "{good:?} should be accepted");
+        }
     }
 
     #[test]
