@@ -1,1 +1,95 @@
-fn main() {}
+//! `retort`: DVC-style pipelines and experiments from the command line.
+//!
+//! Exit codes: 0 on success, 1 when the command ran and found errors (or a stage
+//! failed), 2 on usage, configuration or I/O failure.
+
+mod commands;
+mod context;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "retort",
+    version,
+    about = "Pipelines and experiments for DVC projects"
+)]
+struct Cli {
+    /// Run as if retort was started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    directory: Option<PathBuf>,
+
+    /// Show debug logs on stderr (or set RETORT_LOG, such as RETORT_LOG=debug).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check pipelines, params and the stage graph for problems.
+    Check(commands::check::Args),
+    /// Work with the stages of the pipelines.
+    #[command(subcommand)]
+    Stage(commands::stage::StageCommand),
+    /// Show the stage graph.
+    Dag(commands::dag::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+
+    if let Some(directory) = &cli.directory {
+        if let Err(error) = std::env::set_current_dir(directory) {
+            eprintln!(
+                "error: unable to change to directory '{}': {error}",
+                directory.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+
+    let result = match cli.command {
+        Command::Check(args) => commands::check::run(args),
+        Command::Stage(command) => commands::stage::run(command),
+        Command::Dag(args) => commands::dag::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: bool) {
+    let filter = match std::env::var("RETORT_LOG") {
+        Ok(filter) => filter,
+        Err(_) if verbose => "debug".to_string(),
+        Err(_) => "warn".to_string(),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// A closed pipe (`retort stage list | head`) is not an error.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -3,12 +3,15 @@
 //! library with no protocol or async-runtime dependencies, so the command line and
 //! the language server both call it in-process.
 
+pub mod check;
+pub mod dag;
 pub mod diagnostic;
 pub mod files;
 pub mod formats;
 pub mod hash_info;
 pub mod lock;
 pub mod node;
+pub mod params;
 pub mod paths;
 pub mod pipeline;
 pub mod project;

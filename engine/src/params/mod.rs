@@ -1,0 +1,3 @@
+//! Params files: looking up tracked keys and editing values in place.
+
+pub mod lookup;
