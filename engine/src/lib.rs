@@ -8,6 +8,7 @@ pub mod dag;
 pub mod diagnostic;
 pub mod files;
 pub mod formats;
+pub mod git;
 pub mod hash_info;
 pub mod lock;
 pub mod node;
