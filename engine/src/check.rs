@@ -31,7 +31,12 @@ pub fn check_project(project: &Project, source: &dyn FileSource) -> Vec<Diagnost
     checker.run();
     diagnostics.extend(checker.out);
     diagnostics.sort_by(|a, b| a.file.cmp(&b.file).then(a.span.start.cmp(&b.span.start)));
-    diagnostics.dedup();
+    // One cause can surface twice, such as a broken params file that is both a
+    // templating source and a params dependency; report it once.
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|diagnostic| {
+        seen.insert((diagnostic.file.clone(), diagnostic.span, diagnostic.code))
+    });
     diagnostics
 }
 
@@ -45,8 +50,23 @@ struct Checker<'a, 'f> {
 impl Checker<'_, '_> {
     fn run(&mut self) {
         let stages: Vec<&Stage> = self.project.stages().collect();
+        // Stages of a file with syntax errors come from a partial tree; checking
+        // them would only add noise until the file parses again.
+        let broken: Vec<&str> = self
+            .project
+            .files
+            .iter()
+            .filter(|file| {
+                file.diagnostics
+                    .iter()
+                    .any(|diagnostic| diagnostic.code == "yaml-syntax")
+            })
+            .map(|file| file.path.as_str())
+            .collect();
         for stage in &stages {
-            self.check_stage(stage);
+            if !broken.contains(&stage.dvcfile.as_str()) {
+                self.check_stage(stage);
+            }
         }
         self.check_outputs(&stages);
         self.check_cycles(&stages);
@@ -180,14 +200,14 @@ impl Checker<'_, '_> {
         if produced {
             return;
         }
-        let available: Vec<String> = crate::node::flatten(root)
-            .into_iter()
-            .map(|(key, _)| key)
-            .collect();
         for key in &params.keys {
             if lookup::exists(root, &key.key) {
                 continue;
             }
+            let available: Vec<String> = crate::node::flatten(root)
+                .into_iter()
+                .map(|(key, _)| key)
+                .collect();
             let closest = suggest::closest(&key.key, available.iter().map(String::as_str), 3);
             let mut message = format!(
                 "params key '{}' of stage '{}' is missing from '{path}'",

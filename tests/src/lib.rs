@@ -28,3 +28,52 @@ pub fn corpus_dir() -> Option<PathBuf> {
         None
     }
 }
+
+/// The `retort` binary under test: `RETORT_BIN` when set, else the workspace's
+/// build, which this builds once per test process so that `cargo test` alone
+/// always tests the current sources.
+pub fn retort_bin() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(path) = std::env::var_os("RETORT_BIN") {
+            return PathBuf::from(path);
+        }
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        // The test executable lives in target/<profile>/deps/.
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("test executable sits in target/<profile>/deps")
+            .to_path_buf();
+        let release = profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release");
+        let target_dir = profile_dir
+            .parent()
+            .expect("target directory")
+            .to_path_buf();
+        let mut command = std::process::Command::new(cargo);
+        command
+            .current_dir(repo_root())
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "retort",
+                "--bin",
+                "retort",
+                "--target-dir",
+            ])
+            .arg(&target_dir);
+        if release {
+            command.arg("--release");
+        }
+        let status = command
+            .status()
+            .expect("run cargo build for the retort binary");
+        assert!(status.success(), "building the retort binary failed");
+        profile_dir.join("retort")
+    })
+    .clone()
+}

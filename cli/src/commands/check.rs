@@ -88,9 +88,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let stages = loaded.project.stages().count();
         let files = loaded.project.files.len();
         if selected.is_empty() {
-            eprintln!("No problems found in {stages} stages of {files} pipeline files.");
+            eprintln!(
+                "No problems found in {} of {}.",
+                plural(stages, "stage"),
+                plural(files, "pipeline file")
+            );
         } else {
-            eprintln!("{errors} errors and {warnings} warnings in {stages} stages of {files} pipeline files.");
+            eprintln!(
+                "{} and {} in {} of {}.",
+                plural(errors, "error"),
+                plural(warnings, "warning"),
+                plural(stages, "stage"),
+                plural(files, "pipeline file")
+            );
         }
     }
 
@@ -102,4 +112,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }

@@ -473,7 +473,7 @@ fn merge_maps(
                     .unwrap_or_else(|| key.clone());
                 return Err(ContextError {
                     message: format!(
-                        "cannot redefine '{path}' from '{}' as it already exists in '{}'",
+                        "cannot redefine '{path}' from '{}' as it already exists in '{}'; rename it or remove one of the two definitions",
                         value.source_label(),
                         existing.source_label()
                     ),

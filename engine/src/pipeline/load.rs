@@ -167,7 +167,9 @@ fn empty_file(path: &str, dir: String, text: Arc<str>) -> PipelineFile {
 /// generated stage; report it once.
 fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
-    diagnostics.retain(|diagnostic| seen.insert((diagnostic.span, diagnostic.message.clone())));
+    diagnostics.retain(|diagnostic| {
+        seen.insert((diagnostic.file.clone(), diagnostic.span, diagnostic.code))
+    });
 }
 
 struct Loader<'a, 'f> {
@@ -215,17 +217,19 @@ impl Loader<'_, '_> {
     }
 
     fn context_error(&mut self, error: ContextError, fallback: Span, place: &str) {
-        let (file, span) = match (error.file, error.span) {
-            (Some(file), Some(span)) => (file, span),
-            (None, Some(span)) if span != Span::default() => (self.path.to_string(), span),
-            _ => (self.path.to_string(), fallback),
-        };
-        let code = if error.message.contains("does not exist") {
+        let code = if error.message.starts_with("unable to read") {
+            "params-syntax"
+        } else if error.message.contains("does not exist") {
             "missing-vars-file"
         } else if error.message.contains("redefine") {
             "vars-redefinition"
         } else {
             "vars-error"
+        };
+        let (file, span) = match (error.file, error.span) {
+            (Some(file), Some(span)) => (file, span),
+            (None, Some(span)) if span != Span::default() => (self.path.to_string(), span),
+            _ => (self.path.to_string(), fallback),
         };
         self.diagnostics.push(Diagnostic::error(
             file,

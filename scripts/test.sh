@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust workspace (unit, end-to-end and interop tests with
+# real DVC). DVC 3.67.1 is installed once into a venv under target/ when it is
+# missing; set RETORT_DVC to use another `dvc` executable.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+if [ -z "${RETORT_DVC:-}" ]; then
+  venv=${RETORT_DVC_VENV:-$repo/target/dvc-venv}
+  if [ ! -x "$venv/bin/dvc" ]; then
+    echo "Installing DVC 3.67.1 into $venv (once)..."
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "dvc==3.67.1" "dvclive==3.49.1"
+  fi
+  export RETORT_DVC="$venv/bin/dvc"
+fi
+export RETORT_REQUIRE_DVC=${RETORT_REQUIRE_DVC:-1}
+# DVC must not try to reach the network during tests.
+export DVC_NO_ANALYTICS=1 DVC_STUDIO_OFFLINE=1
+
+cargo test --workspace --quiet "$@"
