@@ -17,5 +17,6 @@ pub mod paths;
 pub mod pipeline;
 pub mod project;
 pub mod pyfmt;
+pub mod repro;
 pub mod suggest;
 pub mod text;
