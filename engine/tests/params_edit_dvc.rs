@@ -3,8 +3,9 @@
 //! it and produce files that read back as the same tree. (DVC rewrites the whole
 //! file, so only the trees are compared, not the text.)
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use retort_engine::formats::{self, Format};
 use retort_engine::node::Value;
@@ -58,39 +59,72 @@ fn read(format: Format, text: &str) -> Value {
     parsed.root.map(|root| root.value).unwrap_or(Value::Null)
 }
 
-fn compare_with_dvc(python: &Path, file_name: &str, content: &str, overrides: &[&str]) {
-    let directory = tempfile::tempdir().expect("a temp dir");
-    let path = directory.path().join(file_name);
-    std::fs::write(&path, content).expect("the params file is written");
-    let format = Format::from_path(&path);
+/// One params file and the overrides applied to it.
+struct Case {
+    file_name: &'static str,
+    content: &'static str,
+    overrides: &'static [&'static str],
+}
 
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/params/dvc_apply_overrides.py");
-    let output = Command::new(python)
+/// Runs DVC's `apply_overrides` on every case in one Python process.
+fn run_dvc(python: &Path, cases: &[Case]) -> Vec<serde_json::Value> {
+    let input: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|case| {
+            serde_json::json!({
+                "file_name": case.file_name,
+                "content": case.content,
+                "overrides": case.overrides,
+            })
+        })
+        .collect();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/dvc_apply_overrides.py");
+    let mut child = Command::new(python)
         .arg(script)
-        .arg(&path)
-        .args(overrides)
-        .output()
-        .expect("the DVC interpreter runs");
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the DVC interpreter starts");
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    stdin
+        .write_all(
+            serde_json::to_string(&input)
+                .expect("cases serialize")
+                .as_bytes(),
+        )
+        .expect("the cases are written");
+    drop(stdin);
+    let output = child.wait_with_output().expect("the DVC interpreter runs");
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let (status, dvc_text) = stdout.split_once('\n').expect("a status line");
+    serde_json::from_slice(&output.stdout).expect("a JSON list of results")
+}
 
+fn compare_with_dvc(case: &Case, dvc: &serde_json::Value) {
+    let Case {
+        file_name,
+        content,
+        overrides,
+    } = case;
+    let format = Format::from_path(Path::new(file_name));
     let edits: Vec<ParamEdit> = overrides.iter().map(|text| parse_override(text)).collect();
     let ours = apply_edits(format, content, &edits);
-    match (status, ours) {
-        ("ERROR", Err(_)) => {}
-        ("ERROR", Ok(text)) => panic!(
-            "{file_name} {overrides:?}: DVC rejected it ({dvc_text}) but Retort wrote {text:?}"
+    match (dvc["ok"].as_bool(), ours) {
+        (Some(false), Err(_)) => {}
+        (Some(false), Ok(text)) => panic!(
+            "{file_name} {overrides:?}: DVC rejected it ({}) but Retort wrote {text:?}",
+            dvc["error"]
         ),
-        ("OK", Err(error)) => {
-            panic!("{file_name} {overrides:?}: DVC wrote {dvc_text:?} but Retort failed: {error}")
-        }
-        (_, Ok(text)) => {
+        (Some(true), Err(error)) => panic!(
+            "{file_name} {overrides:?}: DVC wrote {:?} but Retort failed: {error}",
+            dvc["text"]
+        ),
+        (Some(true), Ok(text)) => {
+            let dvc_text = dvc["text"].as_str().expect("the new text");
             let expected = read(format, dvc_text);
             let actual = read(format, &text);
             assert!(
@@ -98,7 +132,7 @@ fn compare_with_dvc(python: &Path, file_name: &str, content: &str, overrides: &[
                 "{file_name} {overrides:?}:\nDVC:    {dvc_text:?}\nRetort: {text:?}"
             );
         }
-        (status, Err(error)) => panic!("unexpected status {status:?} ({error})"),
+        (None, _) => panic!("unexpected result {dvc}"),
     }
 }
 
@@ -174,6 +208,67 @@ const SHARED_OVERRIDES: [&[&str]; 22] = [
     &["a.x=1", "b=2", "+c=3", "~name"],
 ];
 
+fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for overrides in SHARED_OVERRIDES {
+        for (file_name, content) in [
+            ("params.yaml", YAML),
+            ("params.json", JSON),
+            ("params.toml", TOML),
+        ] {
+            cases.push(Case {
+                file_name,
+                content,
+                overrides,
+            });
+        }
+    }
+    let yaml_only: [&'static [&'static str]; 6] = [
+        &["+n.x=1"],
+        &["n=3"],
+        &["~n"],
+        &["runs.0.tag=second"],
+        &["+runs.0.extra=1"],
+        &["~runs.0.id"],
+    ];
+    for overrides in yaml_only {
+        cases.push(Case {
+            file_name: "params.yaml",
+            content: YAML,
+            overrides,
+        });
+    }
+    let toml_only: [&'static [&'static str]; 5] = [
+        &["inline.p=2"],
+        &["+inline.q=3"],
+        &["~inline.p"],
+        &["runs.0.id=2"],
+        &["~a"],
+    ];
+    for overrides in toml_only {
+        cases.push(Case {
+            file_name: "params.toml",
+            content: TOML,
+            overrides,
+        });
+    }
+    // DVC edits only numbers in place in .py files; other Python edits differ on
+    // purpose (Retort edits strings and dict items, and refuses adds and deletes).
+    let python_only: [&'static [&'static str]; 3] = [
+        &["EPOCHS=10"],
+        &["lr=0.5", "Train.bs=64"],
+        &["Train.workers=8"],
+    ];
+    for overrides in python_only {
+        cases.push(Case {
+            file_name: "params.py",
+            content: PYTHON,
+            overrides,
+        });
+    }
+    cases
+}
+
 #[test]
 fn edits_agree_with_dvc_apply_overrides() {
     let Some(python) = dvc_python() else {
@@ -183,40 +278,18 @@ fn edits_agree_with_dvc_apply_overrides() {
         println!("skipped: DVC not found");
         return;
     };
-    for overrides in SHARED_OVERRIDES {
-        compare_with_dvc(&python, "params.yaml", YAML, overrides);
-        compare_with_dvc(&python, "params.json", JSON, overrides);
-        compare_with_dvc(&python, "params.toml", TOML, overrides);
-    }
-    let yaml_only: [&[&str]; 6] = [
-        &["+n.x=1"],
-        &["n=3"],
-        &["~n"],
-        &["runs.0.tag=second"],
-        &["+runs.0.extra=1"],
-        &["~runs.0.id"],
-    ];
-    for overrides in yaml_only {
-        compare_with_dvc(&python, "params.yaml", YAML, overrides);
-    }
-    let toml_only: [&[&str]; 5] = [
-        &["inline.p=2"],
-        &["+inline.q=3"],
-        &["~inline.p"],
-        &["runs.0.id=2"],
-        &["~a"],
-    ];
-    for overrides in toml_only {
-        compare_with_dvc(&python, "params.toml", TOML, overrides);
-    }
-    // DVC edits only numbers in place in .py files; other Python edits differ on
-    // purpose (Retort edits strings and dict items, and refuses adds and deletes).
-    let python_cases: [&[&str]; 3] = [
-        &["EPOCHS=10"],
-        &["lr=0.5", "Train.bs=64"],
-        &["Train.workers=8"],
-    ];
-    for overrides in python_cases {
-        compare_with_dvc(&python, "params.py", PYTHON, overrides);
+    let cases = cases();
+    let results = run_dvc(&python, &cases);
+    assert_eq!(results.len(), cases.len());
+    let rejected = results
+        .iter()
+        .filter(|result| result["ok"] == false)
+        .count();
+    assert!(
+        rejected > 0 && rejected < cases.len(),
+        "both outcomes are covered"
+    );
+    for (case, result) in cases.iter().zip(&results) {
+        compare_with_dvc(case, result);
     }
 }

@@ -1,7 +1,7 @@
 //! Compares the JSON, TOML and Python params loaders with DVC's own parsers.
 //!
 //! Each input under `tests/fixtures/params/` has a `.expected` file holding the
-//! repr that `dvc_oracle.py` printed for it with DVC 3.67.1. The first test checks
+//! repr that `tests/oracle/dvc_parse.py` printed for it with DVC 3.67.1. The first test checks
 //! the loaders against those files; the second runs the oracle again with the DVC
 //! found on this machine, so a stale fixture or a DVC change shows up.
 
@@ -23,7 +23,6 @@ fn fixture_inputs() -> Vec<PathBuf> {
         .filter(|path| {
             let extension = path.extension().and_then(|extension| extension.to_str());
             matches!(extension, Some("py" | "json" | "toml"))
-                && path.file_name() != Some("dvc_oracle.py".as_ref())
         })
         .collect();
     inputs.sort();
@@ -83,7 +82,7 @@ fn stored_fixtures_match_live_dvc() {
     };
     let inputs = fixture_inputs();
     let output = Command::new(&python)
-        .arg(fixtures_dir().join("dvc_oracle.py"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/dvc_parse.py"))
         .args(&inputs)
         .output()
         .expect("the DVC interpreter runs");

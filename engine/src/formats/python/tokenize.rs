@@ -442,7 +442,7 @@ impl Tokenizer<'_> {
             }
             if self.digits(radix)? == 0 {
                 return Err(error(
-                    Span::new(start, self.pos + 1),
+                    Span::new(start, self.pos),
                     "invalid number literal: digits are missing after the base prefix",
                 ));
             }

@@ -100,6 +100,16 @@ fn yaml_set_list_item_by_index() {
 }
 
 #[test]
+fn yaml_block_list_starting_with_flow_list_is_block() {
+    check(
+        Format::Yaml,
+        "ea:\n- [1, 2]\n",
+        &[set("ea", v("[3]"))],
+        "ea: [3]\n",
+    );
+}
+
+#[test]
 fn yaml_set_empty_value() {
     check(
         Format::Yaml,

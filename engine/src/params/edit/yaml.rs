@@ -42,8 +42,7 @@ pub(super) fn replace(
     if let Some(header) = block_scalar_header(text, node.span.start, located.key_span) {
         return Ok(vec![Change::replace(header, end, rendered)]);
     }
-    let is_block_collection = !node.value.is_scalar()
-        && !matches!(first_content_char(text, node.span.start), Some('[' | '{'));
+    let is_block_collection = !node.value.is_scalar() && !is_flow(text, node);
     if let (true, Some(key_span)) = (is_block_collection, located.key_span) {
         // `key:\n  a: 1` becomes `key: <value>`: the block goes, the key stays.
         let after_colon = text::after_separator(text, key_span.end, ':')
@@ -112,8 +111,18 @@ fn entry_end(text: &str, entry: &Entry) -> usize {
     }
 }
 
+/// Whether a collection is in flow style. A block collection's span starts at
+/// its first key or item, which may itself be a flow collection, so the first
+/// character alone does not tell.
 fn is_flow(text: &str, node: &Node) -> bool {
-    !node.span.is_empty() && matches!(first_content_char(text, node.span.start), Some('{' | '['))
+    let first_child_start = match &node.value {
+        Value::Map(map) => map.values().next().map(|entry| entry.key_span.start),
+        Value::List(items) => items.first().map(|item| item.span.start),
+        _ => return false,
+    };
+    first_child_start != Some(node.span.start)
+        && !node.span.is_empty()
+        && matches!(first_content_char(text, node.span.start), Some('{' | '['))
 }
 
 fn column(text: &str, offset: usize) -> usize {
