@@ -11,7 +11,7 @@ use retort_engine::formats::{self, Format};
 use retort_engine::node::Value;
 use retort_engine::params::edit::{apply_edits, values_match, EditOp, ParamEdit};
 
-/// The Python interpreter of the DVC installation, read from the `dvc` script's
+/// Returns the Python interpreter of the DVC installation, read from the `dvc` script's
 /// shebang line, or `None` when DVC is not installed.
 fn dvc_python() -> Option<PathBuf> {
     let dvc = match std::env::var_os("RETORT_DVC") {

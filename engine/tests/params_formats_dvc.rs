@@ -1,9 +1,10 @@
 //! Compares the JSON, TOML and Python params loaders with DVC's own parsers.
 //!
 //! Each input under `tests/fixtures/params/` has a `.expected` file holding the
-//! repr that `tests/oracle/dvc_parse.py` printed for it with DVC 3.67.1. The first test checks
-//! the loaders against those files; the second runs the oracle again with the DVC
-//! found on this machine, so a stale fixture or a DVC change shows up.
+//! repr that `tests/oracle/dvc_parse.py` printed for it with DVC 3.67.1. The
+//! first test checks the loaders against those files. The second runs the oracle
+//! again with the DVC found on this machine, so a stale fixture or a DVC change
+//! shows up.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +16,7 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/params")
 }
 
-/// The params inputs among the fixtures, in a stable order.
+/// Returns the params inputs among the fixtures, in a stable order.
 fn fixture_inputs() -> Vec<PathBuf> {
     let mut inputs: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
         .expect("the fixtures directory exists")
@@ -57,7 +58,7 @@ fn loaders_match_stored_dvc_output() {
     }
 }
 
-/// The Python interpreter of the DVC installation, read from the `dvc` script's
+/// Returns the Python interpreter of the DVC installation, read from the `dvc` script's
 /// shebang line, or `None` when DVC is not installed.
 fn dvc_python() -> Option<PathBuf> {
     let dvc = match std::env::var_os("RETORT_DVC") {

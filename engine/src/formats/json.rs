@@ -1,8 +1,8 @@
 //! JSON loading with source spans, matching what DVC gets from Python's
-//! `json.loads` (CPython 3.11): integers and floats stay apart, `NaN`, `Infinity`
-//! and `-Infinity` are accepted, a duplicate key keeps its first position but takes
-//! the last value, and a leading UTF-8 byte order mark is an error (DVC opens
-//! params files as `utf-8`, not `utf-8-sig`).
+//! `json.loads` (CPython 3.11). Integers and floats stay apart, and `NaN`,
+//! `Infinity` and `-Infinity` are accepted. A duplicate key keeps its first
+//! position but takes the last value. A leading UTF-8 byte order mark is an
+//! error, because DVC opens params files as `utf-8`, not `utf-8-sig`.
 //!
 //! On a syntax error the parser stops, closes every open container and returns the
 //! tree built so far together with the error.
@@ -115,7 +115,7 @@ impl Frame {
 }
 
 /// Closes every open container after an error, innermost first, and returns the
-/// outermost one with what it holds so far.
+/// outermost one with the values it contains so far.
 fn close_all(mut stack: Vec<Frame>, mut node: Option<Node>) -> Option<Node> {
     while let Some(mut frame) = stack.pop() {
         if let Some(child) = node.take() {
@@ -160,7 +160,7 @@ impl Parser<'_> {
             .map_or(self.text.len(), |offset| from + offset)
     }
 
-    /// The span of the character at the current position, for error messages.
+    /// Returns the span of the character at the current position, for error messages.
     fn current_char_span(&self) -> Span {
         let len = self.text[self.pos..]
             .chars()
@@ -602,7 +602,7 @@ mod tests {
     }
 
     #[test]
-    fn byte_order_mark_is_an_error_but_the_tree_is_read() {
+    fn byte_order_mark_is_reported() {
         let parsed = parse("\u{feff}{\"a\": 1}");
         assert_eq!(parsed.errors.len(), 1);
         assert!(parsed.errors[0].message.contains("byte order mark"));

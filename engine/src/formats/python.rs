@@ -33,7 +33,7 @@ use super::{Parsed, SyntaxError};
 use crate::node::{Entry, Map, Node, Value};
 use crate::text::Span;
 
-/// Statements that open a block; an assignment after their `:` on the same line
+/// Statements that open a block. An assignment after their `:` on the same line
 /// belongs to the block, so such lines are skipped as a whole.
 const COMPOUND_KEYWORDS: [&str; 10] = [
     "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "async",
@@ -76,7 +76,7 @@ pub fn parse(text: &str) -> Parsed {
     }
 }
 
-/// Which assignment targets a block reads.
+/// The assignment targets a block reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// Module and class bodies: `NAME` and `self.NAME`.
@@ -288,8 +288,8 @@ impl Reader<'_> {
         }
     }
 
-    /// The key of an assignment target: `NAME` (in [`Mode::Names`]) or
-    /// `self.NAME`, possibly in parentheses. The span is the name.
+    /// Returns the key of an assignment target: `NAME` (in [`Mode::Names`]) or
+    /// `self.NAME`, possibly in parentheses. The span is the name's.
     fn target(&self, mut tokens: &[Token], mode: Mode) -> Option<(String, Span)> {
         while tokens.len() >= 2 && self.is_op(tokens.first(), "(") && self.is_op(tokens.last(), ")")
         {

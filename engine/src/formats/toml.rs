@@ -53,7 +53,7 @@ pub fn parse(text: &str) -> Parsed {
     }
 }
 
-/// Parses the text before the line that holds `offset`, stepping further back
+/// Parses the text before the line that contains `offset`, stepping further back
 /// while that still fails, as it does when the error sits in a multi-line string
 /// or array that began on an earlier line.
 fn parse_prefix(text: &str, offset: usize) -> Option<Node> {
@@ -119,8 +119,8 @@ fn convert_table_like(table: &dyn TableLike, own_span: Option<Span>) -> Node {
 }
 
 fn convert_table(table: &Table) -> Node {
-    // Implicit tables, such as `a` in `[a.b]`, report the span of their key; only
-    // their contents belong to them.
+    // Implicit tables, such as `a` in `[a.b]`, report the span of their key, but
+    // only their contents belong to them.
     let own_span = if table.is_implicit() {
         None
     } else {

@@ -134,19 +134,19 @@ impl Document {
     }
 }
 
-/// Why a format cannot make a change. The caller adds the key path.
-pub(super) enum Refusal {
+/// The reason a format cannot make a change. The caller adds the key path.
+pub(super) enum Rejection {
     /// The format cannot express the change at all.
     Unsupported(String),
     /// The change is possible in principle but not without rewriting other text.
     NotInPlace(String),
 }
 
-fn refused(path: &[String], refusal: Refusal) -> EditError {
+fn rejected(path: &[String], rejection: Rejection) -> EditError {
     let path = path.join(".");
-    match refusal {
-        Refusal::Unsupported(reason) => EditError::Unsupported { path, reason },
-        Refusal::NotInPlace(reason) => EditError::NotInPlace { path, reason },
+    match rejection {
+        Rejection::Unsupported(reason) => EditError::Unsupported { path, reason },
+        Rejection::NotInPlace(reason) => EditError::NotInPlace { path, reason },
     }
 }
 
@@ -191,7 +191,7 @@ fn apply_edit(document: Document, edit: &ParamEdit) -> Result<Document, EditErro
     }
 }
 
-/// Where a key path leads in a tree.
+/// The result of following a key path in a tree.
 pub(super) enum Lookup<'a> {
     Found(&'a Node),
     /// The first `depth` parts exist and end at `at`; the next part does not.
@@ -233,7 +233,7 @@ pub(super) struct Located<'a> {
 /// Finds the node at `parts`, which must exist. Refuses nodes whose text lies
 /// outside their parent's, as values reached through a YAML alias or `<<` merge
 /// do: editing them would change the anchor and every other use of it.
-pub(super) fn locate<'a>(root: &'a Node, parts: &[String]) -> Result<Located<'a>, Refusal> {
+pub(super) fn locate<'a>(root: &'a Node, parts: &[String]) -> Result<Located<'a>, Rejection> {
     let mut located = Located {
         node: root,
         parent: None,
@@ -246,7 +246,7 @@ pub(super) fn locate<'a>(root: &'a Node, parts: &[String]) -> Result<Located<'a>
             Value::Map(map) => {
                 let (index, _, entry) = map
                     .get_full(part)
-                    .ok_or_else(|| Refusal::NotInPlace(format!("key '{part}' not found")))?;
+                    .ok_or_else(|| Rejection::NotInPlace(format!("key '{part}' not found")))?;
                 (&entry.value, Some(entry.key_span), index)
             }
             Value::List(items) => {
@@ -255,14 +255,18 @@ pub(super) fn locate<'a>(root: &'a Node, parts: &[String]) -> Result<Located<'a>
                     .ok()
                     .filter(|index| *index < items.len());
                 let index =
-                    index.ok_or_else(|| Refusal::NotInPlace(format!("no list item '{part}'")))?;
+                    index.ok_or_else(|| Rejection::NotInPlace(format!("no list item '{part}'")))?;
                 (&items[index], None, index)
             }
-            _ => return Err(Refusal::NotInPlace(format!("'{part}' is inside a scalar"))),
+            _ => {
+                return Err(Rejection::NotInPlace(format!(
+                    "'{part}' is inside a scalar"
+                )))
+            }
         };
         let inside = |span: Span| parent.span.start <= span.start && span.end <= parent.span.end;
         if !inside(node.span) || !key_span.is_none_or(inside) {
-            return Err(Refusal::NotInPlace(
+            return Err(Rejection::NotInPlace(
                 "the value comes from a YAML alias or '<<' merge key; edit the anchored value instead"
                     .to_string(),
             ));
@@ -363,7 +367,7 @@ fn delete(
         Format::Toml => toml::delete(&document.text, &document.root, parts),
         Format::Python => python::delete(),
     }
-    .map_err(|refusal| refused(parts, refusal))?;
+    .map_err(|rejection| rejected(parts, rejection))?;
     let mut expected_root = document.root.value.clone();
     if let Some(Value::Map(map)) = value_at_mut(&mut expected_root, parent_parts) {
         map.shift_remove(&parts[parts.len() - 1]);
@@ -378,7 +382,7 @@ fn replace(document: Document, parts: &[String], value: &Value) -> Result<Docume
         Format::Toml => toml::replace(&document.text, &document.root, parts, value),
         Format::Python => python::replace(&document.text, &document.root, parts, value),
     }
-    .map_err(|refusal| refused(parts, refusal))?;
+    .map_err(|rejection| rejected(parts, rejection))?;
     let mut expected_root = document.root.value.clone();
     if let Some(target) = value_at_mut(&mut expected_root, parts) {
         *target = value.clone();
@@ -400,7 +404,7 @@ fn insert(
         Format::Python => python::insert(),
     };
     let full: Vec<String> = existing.iter().chain(missing).cloned().collect();
-    let changes = changes.map_err(|refusal| refused(&full, refusal))?;
+    let changes = changes.map_err(|rejection| rejected(&full, rejection))?;
     let mut expected_root = document.root.value.clone();
     if let Some(Value::Map(map)) = value_at_mut(&mut expected_root, existing) {
         let (first, rest) = missing.split_first().expect("a missing key");
@@ -415,7 +419,7 @@ fn insert(
     commit(document, changes, &expected_root, &full)
 }
 
-/// Builds `{a: {b: value}}` from the parts `[a, b]`; no parts give the value.
+/// Builds `{a: {b: value}}` from the parts `[a, b]`. No parts give the value.
 pub(super) fn nested(parts: &[String], value: &Value) -> Value {
     parts.iter().rev().fold(value.clone(), |inner, key| {
         let mut map = Map::new();

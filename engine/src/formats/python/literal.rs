@@ -10,7 +10,7 @@ use crate::node::{Entry, Map, Node, Value};
 use crate::pyfmt;
 use crate::text::Span;
 
-/// What became of an assignment's value.
+/// The result of evaluating an assignment's value.
 pub(super) enum Outcome {
     Value(Node),
     /// Not something `literal_eval` accepts, or a literal the value tree cannot
@@ -120,8 +120,8 @@ impl<'a> Reader<'a> {
         }))
     }
 
-    /// An atom, or `+`/`-` applied to a number. `literal_eval` accepts the sign
-    /// only directly on a number constant: not on `True`, not twice.
+    /// Reads an atom, or `+`/`-` applied to a number. `literal_eval` accepts the
+    /// sign only directly on a number constant: not on `True`, not twice.
     fn expression(&mut self) -> Read {
         let start = self.pos;
         let sign = if self.is_op("-") {
@@ -305,7 +305,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A dict or a set after its `{`.
+    /// Reads a dict or a set after its `{`.
     fn braces(&mut self) -> Result<Option<LiteralKind>, SyntaxError> {
         if self.is_op("}") {
             self.pos += 1;
@@ -384,7 +384,7 @@ fn number(text: &str) -> LiteralKind {
 }
 
 /// Converts a literal to the value tree. Returns `Ok(None)` when it holds
-/// something the tree cannot represent.
+/// a value the tree cannot represent.
 fn to_node(literal: Literal) -> Result<Option<Node>, SyntaxError> {
     let span = literal.span;
     let value = match literal.kind {

@@ -4,14 +4,14 @@
 
 use super::render;
 use super::text::{self, Change, FlowEntry};
-use super::{locate, nested, Refusal};
+use super::{locate, nested, Rejection};
 use crate::node::{Node, Value};
 
 pub(super) fn replace(
     root: &Node,
     parts: &[String],
     value: &Value,
-) -> Result<Vec<Change>, Refusal> {
+) -> Result<Vec<Change>, Rejection> {
     let node = locate(root, parts)?.node;
     Ok(vec![Change::replace(
         node.span.start,
@@ -26,10 +26,10 @@ pub(super) fn insert(
     parent: &[String],
     missing: &[String],
     value: &Value,
-) -> Result<Vec<Change>, Refusal> {
+) -> Result<Vec<Change>, Rejection> {
     let object = locate(root, parent)?.node;
     let Value::Map(map) = &object.value else {
-        return Err(Refusal::NotInPlace(
+        return Err(Rejection::NotInPlace(
             "the parent is not an object".to_string(),
         ));
     };
@@ -60,11 +60,11 @@ pub(super) fn insert(
     )])
 }
 
-pub(super) fn delete(root: &Node, parts: &[String]) -> Result<Vec<Change>, Refusal> {
+pub(super) fn delete(root: &Node, parts: &[String]) -> Result<Vec<Change>, Rejection> {
     let located = locate(root, parts)?;
     let object = located.parent.expect("a deleted key has a parent");
     let Value::Map(map) = &object.value else {
-        return Err(Refusal::NotInPlace(
+        return Err(Rejection::NotInPlace(
             "the parent is not an object".to_string(),
         ));
     };

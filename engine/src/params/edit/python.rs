@@ -5,7 +5,7 @@
 
 use super::render;
 use super::text::Change;
-use super::{locate, Refusal};
+use super::{locate, Rejection};
 use crate::node::{Node, Value};
 
 pub(super) fn replace(
@@ -13,17 +13,17 @@ pub(super) fn replace(
     root: &Node,
     parts: &[String],
     value: &Value,
-) -> Result<Vec<Change>, Refusal> {
+) -> Result<Vec<Change>, Rejection> {
     let node = locate(root, parts)?.node;
     let old = &text[node.span.start..node.span.end];
     if matches!(node.value, Value::Map(_)) && old.starts_with("class") {
-        return Err(Refusal::NotInPlace(
+        return Err(Rejection::NotInPlace(
             "it is a class; set its attributes one by one (for example with a mapping value)"
                 .to_string(),
         ));
     }
     let rendered =
-        render::python(value, preferred_quote(text, old)).map_err(Refusal::Unsupported)?;
+        render::python(value, preferred_quote(text, old)).map_err(Rejection::Unsupported)?;
     Ok(vec![Change::replace(
         node.span.start,
         node.span.end,
@@ -31,8 +31,8 @@ pub(super) fn replace(
     )])
 }
 
-/// The quote of the replaced literal if it has a string in it, else the quote
-/// the file uses more.
+/// Returns the quote of the replaced literal if it has a string in it, else the
+/// quote the file uses more.
 fn preferred_quote(text: &str, old: &str) -> char {
     if let Some(quote) = old.chars().find(|ch| *ch == '\'' || *ch == '"') {
         return quote;
@@ -46,17 +46,17 @@ fn preferred_quote(text: &str, old: &str) -> char {
     }
 }
 
-fn add_or_delete_refusal() -> Refusal {
-    Refusal::Unsupported(
+fn add_or_delete_rejection() -> Rejection {
+    Rejection::Unsupported(
         "keys of Python params files can only be changed, not added or deleted (DVC cannot either); edit the file by hand"
             .to_string(),
     )
 }
 
-pub(super) fn insert() -> Result<Vec<Change>, Refusal> {
-    Err(add_or_delete_refusal())
+pub(super) fn insert() -> Result<Vec<Change>, Rejection> {
+    Err(add_or_delete_rejection())
 }
 
-pub(super) fn delete() -> Result<Vec<Change>, Refusal> {
-    Err(add_or_delete_refusal())
+pub(super) fn delete() -> Result<Vec<Change>, Rejection> {
+    Err(add_or_delete_rejection())
 }

@@ -6,7 +6,7 @@ use crate::formats::yaml::resolve_plain;
 use crate::node::Value;
 use crate::pyfmt;
 
-/// Why a value cannot be written in a format.
+/// The reason a value cannot be written in a format.
 pub(super) type RenderResult = Result<String, String>;
 
 // ---------------------------------------------------------------- YAML
@@ -77,7 +77,7 @@ fn is_special_space(ch: char) -> bool {
     )
 }
 
-/// Whether a string can be written as a plain scalar, also inside a flow
+/// Tells whether a string can be written as a plain scalar, also inside a flow
 /// collection, and read back as the same string.
 fn is_plain_safe(text: &str) -> bool {
     let Some(first) = text.chars().next() else {
@@ -208,7 +208,7 @@ pub(super) fn toml(value: &Value, quote: Option<char>) -> RenderResult {
     })
 }
 
-/// A TOML key: bare when it can be, else a basic string.
+/// Renders a TOML key: bare when it can be, else a basic string.
 pub(super) fn toml_key(key: &str) -> String {
     let bare = !key.is_empty()
         && key
@@ -221,7 +221,7 @@ pub(super) fn toml_key(key: &str) -> String {
     }
 }
 
-/// A dotted TOML key path.
+/// Renders a dotted TOML key path.
 pub(super) fn toml_key_path(parts: &[String]) -> String {
     let keys: Vec<String> = parts.iter().map(|part| toml_key(part)).collect();
     keys.join(".")
@@ -446,7 +446,7 @@ mod tests {
     }
 
     #[test]
-    fn non_finite_floats_and_null_are_rejected_where_unwritable() {
+    fn unwritable_values_are_rejected() {
         assert!(python(&Value::Float(f64::NAN), '\'').is_err());
         assert!(toml(&Value::Null, None).is_err());
     }

@@ -43,12 +43,12 @@ pub(super) fn apply(text: &str, mut changes: Vec<Change>) -> String {
     out
 }
 
-/// The offset where the line holding `offset` starts.
+/// Returns the offset where the line containing `offset` starts.
 pub(super) fn line_start(text: &str, offset: usize) -> usize {
     text[..offset].rfind('\n').map_or(0, |newline| newline + 1)
 }
 
-/// The offset of the line break that ends the line holding `offset`, or the text
+/// Returns the offset of the line break that ends the line containing `offset`, or the text
 /// length on the last line.
 pub(super) fn line_end(text: &str, offset: usize) -> usize {
     text[offset..]
@@ -56,7 +56,7 @@ pub(super) fn line_end(text: &str, offset: usize) -> usize {
         .map_or(text.len(), |found| offset + found)
 }
 
-/// The offset where the line after the one holding `offset` starts, or the text
+/// Returns the offset where the line after the one containing `offset` starts, or the text
 /// length on the last line.
 pub(super) fn next_line_start(text: &str, offset: usize) -> usize {
     text[offset..]
@@ -64,14 +64,14 @@ pub(super) fn next_line_start(text: &str, offset: usize) -> usize {
         .map_or(text.len(), |found| offset + found + 1)
 }
 
-/// The whitespace that starts the line holding `offset`.
+/// Returns the whitespace that starts the line containing `offset`.
 pub(super) fn indentation(text: &str, offset: usize) -> &str {
     let start = line_start(text, offset);
     let line = &text[start..line_end(text, start)];
     &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }
 
-/// The line break the file uses: `\r\n` if its first line ends so, else `\n`.
+/// Returns the line break the file uses: `\r\n` if its first line ends so, else `\n`.
 pub(super) fn newline(text: &str) -> &'static str {
     match text.find('\n') {
         Some(index) if index > 0 && text.as_bytes()[index - 1] == b'\r' => "\r\n",
@@ -79,7 +79,7 @@ pub(super) fn newline(text: &str) -> &'static str {
     }
 }
 
-/// The position after the `:` or `=` that follows a key ending at `key_end`,
+/// Returns the position after the `:` or `=` that follows a key ending at `key_end`,
 /// skipping spaces and tabs. Returns `None` if another character comes first.
 pub(super) fn after_separator(text: &str, key_end: usize, separator: char) -> Option<usize> {
     let rest = &text[key_end..];

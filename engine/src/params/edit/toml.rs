@@ -1,5 +1,5 @@
-//! TOML text changes. A value (including an inline table) is replaced where it
-//! stands. A new key becomes a `key = value` line after the last key-value line
+//! TOML text changes. A value (including an inline table) is replaced in
+//! place. A new key becomes a `key = value` line after the last key-value line
 //! of the section it belongs in, using a dotted key for nested paths, or an
 //! entry of an inline table. Deleting removes key-value lines or whole
 //! `[section]`s with their sub-sections.
@@ -11,10 +11,10 @@ use toml_edit::{ArrayOfTables, Document, InlineTable, Item, Table};
 
 use super::render;
 use super::text::{self, Change, FlowEntry};
-use super::{locate, Refusal};
+use super::{locate, Rejection};
 use crate::node::{Node, Value};
 
-/// What a key path leads to in the TOML structure.
+/// The kind of TOML structure a key path leads to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Root,
@@ -82,15 +82,15 @@ impl<'d> Cursor<'d> {
     }
 }
 
-/// The cursors along a key path: element 0 is the root, element `i` is
+/// Returns the cursors along a key path: element 0 is the root, element `i` is
 /// `parts[..i]`.
-fn walk<'d>(document: &'d Document<&str>, parts: &[String]) -> Result<Vec<Cursor<'d>>, Refusal> {
+fn walk<'d>(document: &'d Document<&str>, parts: &[String]) -> Result<Vec<Cursor<'d>>, Rejection> {
     let mut cursors = vec![Cursor::Table(document.as_table())];
     for part in parts {
         let next = cursors
             .last()
             .and_then(|cursor| cursor.step(part))
-            .ok_or_else(|| Refusal::NotInPlace(format!("key '{part}' not found")))?;
+            .ok_or_else(|| Rejection::NotInPlace(format!("key '{part}' not found")))?;
         cursors.push(next);
     }
     Ok(cursors)
@@ -104,9 +104,9 @@ fn kind_at(cursors: &[Cursor], depth: usize) -> Kind {
     }
 }
 
-fn parse(text: &str) -> Result<Document<&str>, Refusal> {
+fn parse(text: &str) -> Result<Document<&str>, Rejection> {
     Document::parse(text).map_err(|error| {
-        Refusal::NotInPlace(format!("the file does not parse: {}", error.message()))
+        Rejection::NotInPlace(format!("the file does not parse: {}", error.message()))
     })
 }
 
@@ -115,7 +115,7 @@ pub(super) fn replace(
     root: &Node,
     parts: &[String],
     value: &Value,
-) -> Result<Vec<Change>, Refusal> {
+) -> Result<Vec<Change>, Rejection> {
     let document = parse(text)?;
     let cursors = walk(&document, parts)?;
     match kind_at(&cursors, parts.len()) {
@@ -125,22 +125,22 @@ pub(super) fn replace(
                 Value::Str(_) => text[node.span.start..].chars().next(),
                 _ => None,
             };
-            let rendered = render::toml(value, quote).map_err(Refusal::Unsupported)?;
+            let rendered = render::toml(value, quote).map_err(Rejection::Unsupported)?;
             Ok(vec![Change::replace(
                 node.span.start,
                 node.span.end,
                 rendered,
             )])
         }
-        Kind::Root => Err(Refusal::NotInPlace(
+        Kind::Root => Err(Rejection::NotInPlace(
             "the root cannot be replaced".to_string(),
         )),
-        Kind::InlineDotted => Err(Refusal::NotInPlace(
+        Kind::InlineDotted => Err(Rejection::NotInPlace(
             "it is a dotted key inside an inline table; set its keys one by one".to_string(),
         )),
         Kind::Header | Kind::Dotted | Kind::Implicit | Kind::ArrayOfTables => {
             // Render first, so that an unwritable value fails before anything else.
-            render::toml(value, None).map_err(Refusal::Unsupported)?;
+            render::toml(value, None).map_err(Rejection::Unsupported)?;
             let (last, parent) = parts.split_last().expect("not the root");
             let mut changes = delete_with(text, root, &document, parts, false)?;
             changes.extend(insert_with(
@@ -162,7 +162,7 @@ pub(super) fn insert(
     parent: &[String],
     missing: &[String],
     value: &Value,
-) -> Result<Vec<Change>, Refusal> {
+) -> Result<Vec<Change>, Rejection> {
     let document = parse(text)?;
     insert_with(text, root, &document, parent, missing, value)
 }
@@ -174,9 +174,9 @@ fn insert_with(
     parent: &[String],
     missing: &[String],
     value: &Value,
-) -> Result<Vec<Change>, Refusal> {
+) -> Result<Vec<Change>, Rejection> {
     let cursors = walk(document, parent)?;
-    let rendered = render::toml(value, None).map_err(Refusal::Unsupported)?;
+    let rendered = render::toml(value, None).map_err(Rejection::Unsupported)?;
     let newline = text::newline(text);
     match kind_at(&cursors, parent.len()) {
         Kind::InlineTable | Kind::InlineDotted => {
@@ -190,7 +190,7 @@ fn insert_with(
             let entry = format!("{} = {rendered}", render::toml_key_path(&relative));
             let table = locate(root, &parent[..owner])?.node;
             let Value::Map(map) = &table.value else {
-                return Err(Refusal::NotInPlace("not an inline table".to_string()));
+                return Err(Rejection::NotInPlace("not an inline table".to_string()));
             };
             Ok(vec![match map.values().last() {
                 Some(last) => Change::insert(last.value.span.end, format!(", {entry}")),
@@ -205,7 +205,7 @@ fn insert_with(
             let relative: Vec<String> = parent[owner..].iter().chain(missing).cloned().collect();
             let key = render::toml_key_path(&relative);
             let Cursor::Table(section) = cursors[owner] else {
-                return Err(Refusal::NotInPlace("not a table".to_string()));
+                return Err(Rejection::NotInPlace("not a table".to_string()));
             };
             Ok(vec![insert_in_section(
                 text,
@@ -219,7 +219,7 @@ fn insert_with(
         }
         Kind::Implicit => {
             if parent.iter().any(|part| part.parse::<usize>().is_ok()) {
-                return Err(Refusal::NotInPlace(
+                return Err(Rejection::NotInPlace(
                     "the table sits in an array of tables and has no [section] of its own"
                         .to_string(),
                 ));
@@ -238,13 +238,13 @@ fn insert_with(
             ));
             Ok(vec![Change::insert(text.len(), section)])
         }
-        Kind::ArrayOfTables | Kind::Value => {
-            Err(Refusal::NotInPlace("the parent is not a table".to_string()))
-        }
+        Kind::ArrayOfTables | Kind::Value => Err(Rejection::NotInPlace(
+            "the parent is not a table".to_string(),
+        )),
     }
 }
 
-/// A `key = value` line after the last key-value line of `section`, or after
+/// Inserts a `key = value` line after the last key-value line of `section`, or after
 /// its header, or (for the root) before the first section.
 fn insert_in_section(
     text: &str,
@@ -300,7 +300,7 @@ fn insert_in_section(
     }
 }
 
-pub(super) fn delete(text: &str, root: &Node, parts: &[String]) -> Result<Vec<Change>, Refusal> {
+pub(super) fn delete(text: &str, root: &Node, parts: &[String]) -> Result<Vec<Change>, Rejection> {
     let document = parse(text)?;
     delete_with(text, root, &document, parts, true)
 }
@@ -313,7 +313,7 @@ fn delete_with(
     document: &Document<&str>,
     parts: &[String],
     keep_parent: bool,
-) -> Result<Vec<Change>, Refusal> {
+) -> Result<Vec<Change>, Rejection> {
     let cursors = walk(document, parts)?;
     let depth = parts.len();
     let parent_kind = kind_at(&cursors, depth - 1);
@@ -323,7 +323,7 @@ fn delete_with(
         let located = locate(root, parts)?;
         let table = located.parent.expect("a deleted key has a parent");
         let Value::Map(map) = &table.value else {
-            return Err(Refusal::NotInPlace("not an inline table".to_string()));
+            return Err(Rejection::NotInPlace("not an inline table".to_string()));
         };
         let entries: Vec<FlowEntry> = map
             .values()
@@ -340,7 +340,7 @@ fn delete_with(
         )]);
     }
     if matches!(parent_kind, Kind::InlineDotted) {
-        return Err(Refusal::NotInPlace(
+        return Err(Rejection::NotInPlace(
             "it is under a dotted key inside an inline table; set the inline table instead"
                 .to_string(),
         ));
@@ -388,7 +388,7 @@ fn delete_with(
     Ok(changes)
 }
 
-/// The byte ranges that hold the key at `parts`: its key-value lines, or its
+/// Collects the byte ranges that contain the key at `parts`: its key-value lines, or its
 /// sections and their sub-sections.
 fn collect_ranges(
     text: &str,
@@ -397,7 +397,7 @@ fn collect_ranges(
     root: &Node,
     parts: &[String],
     ranges: &mut Vec<(usize, usize)>,
-) -> Result<(), Refusal> {
+) -> Result<(), Rejection> {
     match cursor.kind() {
         Kind::Value | Kind::InlineTable => {
             let located = locate(root, parts)?;
@@ -443,7 +443,7 @@ fn collect_ranges(
             }
         }
         Kind::Root | Kind::InlineDotted => {
-            return Err(Refusal::NotInPlace(
+            return Err(Rejection::NotInPlace(
                 "this key cannot be removed on its own".to_string(),
             ))
         }
@@ -451,7 +451,7 @@ fn collect_ranges(
     Ok(())
 }
 
-/// Every table with a `[header]` at or under `cursor`.
+/// Collects every table with a `[header]` at or under `cursor`.
 fn collect_section_tables<'d>(cursor: Cursor<'d>, out: &mut Vec<&'d Table>) {
     match cursor {
         Cursor::Table(table) => {
@@ -473,7 +473,7 @@ fn collect_section_tables<'d>(cursor: Cursor<'d>, out: &mut Vec<&'d Table>) {
     }
 }
 
-/// The offsets where `[header]` lines start, in order.
+/// Returns the offsets where `[header]` lines start, in order.
 fn header_starts(document: &Document<&str>) -> Vec<usize> {
     let mut tables = Vec::new();
     for (_, item) in document.as_table().iter() {
@@ -489,7 +489,7 @@ fn header_starts(document: &Document<&str>) -> Vec<usize> {
     starts
 }
 
-/// The start of the comment lines directly above the line at `line`, which
+/// Returns the start of the comment lines directly above the line at `line`, which
 /// belong to that line's section.
 fn attached_comments_start(text: &str, mut line: usize) -> usize {
     while line > 0 {

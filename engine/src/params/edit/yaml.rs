@@ -1,11 +1,11 @@
-//! YAML text changes. Scalars and flow collections are replaced where they
-//! stand; a block collection or block scalar that is replaced becomes a flow
-//! value on its key's line. New keys go after the last key of their mapping, in
+//! YAML text changes. Scalars and flow collections are replaced in place. A
+//! block collection or block scalar that is replaced becomes a flow value on its
+//! key's line. New keys go after the last key of their mapping, in
 //! block style at the siblings' indentation or inline in a flow mapping.
 
 use super::render;
 use super::text::{self, Change, FlowEntry};
-use super::{locate, nested, Refusal};
+use super::{locate, nested, Rejection};
 use crate::node::{Entry, Node, Value};
 
 const DEFAULT_INDENT_STEP: usize = 2;
@@ -15,7 +15,7 @@ pub(super) fn replace(
     root: &Node,
     parts: &[String],
     value: &Value,
-) -> Result<Vec<Change>, Refusal> {
+) -> Result<Vec<Change>, Rejection> {
     let located = locate(root, parts)?;
     let node = located.node;
     let quote = match &node.value {
@@ -32,7 +32,7 @@ pub(super) fn replace(
     if node.span.is_empty() {
         let at = match located.key_span {
             Some(key_span) => text::after_separator(text, key_span.end, ':')
-                .ok_or_else(|| Refusal::NotInPlace("no ':' after the key".to_string()))?,
+                .ok_or_else(|| Rejection::NotInPlace("no ':' after the key".to_string()))?,
             None => node.span.start,
         };
         return Ok(vec![Change::insert(at, format!(" {rendered}"))]);
@@ -46,7 +46,7 @@ pub(super) fn replace(
     if let (true, Some(key_span)) = (is_block_collection, located.key_span) {
         // `key:\n  a: 1` becomes `key: <value>`: the block goes, the key stays.
         let after_colon = text::after_separator(text, key_span.end, ':')
-            .ok_or_else(|| Refusal::NotInPlace("no ':' after the key".to_string()))?;
+            .ok_or_else(|| Rejection::NotInPlace("no ':' after the key".to_string()))?;
         return Ok(vec![Change::replace(
             after_colon,
             end,
@@ -56,8 +56,8 @@ pub(super) fn replace(
     Ok(vec![Change::replace(node.span.start, end, rendered)])
 }
 
-/// The end of a span without the line breaks and blank lines that block scalars
-/// include.
+/// Returns the end of a span without the line breaks and blank lines that block
+/// scalars include.
 fn trimmed_end(text: &str, start: usize, end: usize) -> usize {
     start
         + text[start..end]
@@ -65,7 +65,7 @@ fn trimmed_end(text: &str, start: usize, end: usize) -> usize {
             .len()
 }
 
-/// The first character of a node's text after its anchor and tag, if any.
+/// Returns the first character of a node's text after its anchor and tag, if any.
 fn first_content_char(text: &str, start: usize) -> Option<char> {
     let mut rest = &text[start..];
     while rest.starts_with(['&', '!']) {
@@ -75,7 +75,7 @@ fn first_content_char(text: &str, start: usize) -> Option<char> {
     rest.chars().next()
 }
 
-/// The offset of the `|` or `>` that starts a block scalar whose content starts
+/// Returns the offset of the `|` or `>` that starts a block scalar whose content starts
 /// at `content_start`, or `None` if the node is not a block scalar. The header
 /// sits at the end of an earlier line, after the key's `:` or the item's `-`.
 fn block_scalar_header(
@@ -102,7 +102,8 @@ fn block_scalar_header(
     Some(search_from + offset)
 }
 
-/// Where an entry's text ends: its value, or the `:` of an empty value.
+/// Returns where an entry's text ends: after its value, or after the `:` of an
+/// empty value.
 fn entry_end(text: &str, entry: &Entry) -> usize {
     if entry.value.span.is_empty() {
         text::after_separator(text, entry.key_span.end, ':').unwrap_or(entry.key_span.end)
@@ -111,7 +112,7 @@ fn entry_end(text: &str, entry: &Entry) -> usize {
     }
 }
 
-/// Whether a collection is in flow style. A block collection's span starts at
+/// Tells whether a collection is in flow style. A block collection's span starts at
 /// its first key or item, which may itself be a flow collection, so the first
 /// character alone does not tell.
 fn is_flow(text: &str, node: &Node) -> bool {
@@ -135,10 +136,10 @@ pub(super) fn insert(
     parent: &[String],
     missing: &[String],
     value: &Value,
-) -> Result<Vec<Change>, Refusal> {
+) -> Result<Vec<Change>, Rejection> {
     let mapping = locate(root, parent)?.node;
     let Value::Map(map) = &mapping.value else {
-        return Err(Refusal::NotInPlace(
+        return Err(Rejection::NotInPlace(
             "the parent is not a mapping".to_string(),
         ));
     };
@@ -213,7 +214,7 @@ fn block_entry(
     out
 }
 
-/// The indentation step of nested block mappings in the file, or 2.
+/// Returns the indentation step of nested block mappings in the file, or 2.
 fn indent_step(text: &str, node: &Node) -> usize {
     fn find(text: &str, node: &Node) -> Option<usize> {
         let Value::Map(map) = &node.value else {
@@ -238,11 +239,11 @@ fn indent_step(text: &str, node: &Node) -> usize {
     find(text, node).unwrap_or(DEFAULT_INDENT_STEP)
 }
 
-pub(super) fn delete(text: &str, root: &Node, parts: &[String]) -> Result<Vec<Change>, Refusal> {
+pub(super) fn delete(text: &str, root: &Node, parts: &[String]) -> Result<Vec<Change>, Rejection> {
     let located = locate(root, parts)?;
     let mapping = located.parent.expect("a deleted key has a parent");
     let Value::Map(map) = &mapping.value else {
-        return Err(Refusal::NotInPlace(
+        return Err(Rejection::NotInPlace(
             "the parent is not a mapping".to_string(),
         ));
     };
@@ -291,7 +292,7 @@ pub(super) fn delete(text: &str, root: &Node, parts: &[String]) -> Result<Vec<Ch
     // dash.
     match entries.get(located.index + 1) {
         Some(next) => Ok(vec![Change::remove(key_start, next.key_span.start)]),
-        None => Err(Refusal::NotInPlace(
+        None => Err(Rejection::NotInPlace(
             "the key shares its line with other text".to_string(),
         )),
     }
