@@ -19,7 +19,11 @@ pub struct TreeFiles {
 
 impl TreeFiles {
     /// Opens the commit that `revision` names in the repository at `git_root`.
-    pub fn open(git_root: &Path, revision: &str, project_subdir: &str) -> Result<TreeFiles, git2::Error> {
+    pub fn open(
+        git_root: &Path,
+        revision: &str,
+        project_subdir: &str,
+    ) -> Result<TreeFiles, git2::Error> {
         let repo = git2::Repository::open(git_root)?;
         let tree = repo.revparse_single(revision)?.peel_to_commit()?.tree_id();
         Ok(TreeFiles::from_tree(repo, tree, project_subdir))
@@ -44,15 +48,26 @@ impl TreeFiles {
 
     /// Reads the raw bytes of a file in the tree.
     pub fn read_bytes(&self, path: &str) -> io::Result<Vec<u8>> {
-        let repo = self.repo.lock().map_err(|_| io::Error::other("git repository lock poisoned"))?;
+        let repo = self
+            .repo
+            .lock()
+            .map_err(|_| io::Error::other("git repository lock poisoned"))?;
         let tree = repo.find_tree(self.tree).map_err(io::Error::other)?;
         let entry = tree
             .get_path(Path::new(&self.full_path(path)))
-            .map_err(|_| io::Error::new(io::ErrorKind::NotFound, format!("'{path}' is not in the commit")))?;
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("'{path}' is not in the commit"),
+                )
+            })?;
         let object = entry.to_object(&repo).map_err(io::Error::other)?;
-        let blob = object
-            .as_blob()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("'{path}' is a directory in the commit")))?;
+        let blob = object.as_blob().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("'{path}' is a directory in the commit"),
+            )
+        })?;
         Ok(blob.content().to_vec())
     }
 }

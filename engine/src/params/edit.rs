@@ -31,6 +31,7 @@ use thiserror::Error;
 
 use crate::formats::{self, Format};
 use crate::node::{Entry, Map, Node, Value};
+use crate::suggest;
 use crate::text::Span;
 use text::Change;
 
@@ -95,8 +96,7 @@ fn suggestion(closest: &[String]) -> String {
     if closest.is_empty() {
         String::new()
     } else {
-        let quoted: Vec<String> = closest.iter().map(|key| format!("'{key}'")).collect();
-        format!("; did you mean {}?", quoted.join(", "))
+        format!("; did you mean {}?", suggest::or_list(closest))
     }
 }
 
@@ -504,21 +504,12 @@ pub fn values_match(left: &Value, right: &Value) -> bool {
     }
 }
 
-/// Up to three existing key paths closest to `path` by edit distance, for
-/// "did you mean" hints. Keys further than a third of the path's length (at
-/// least 2 edits) are left out.
+/// Returns up to three existing key paths closest to `path`, for "did you
+/// mean" hints.
 fn closest_keys(root: &Node, path: &str) -> Vec<String> {
     let mut candidates = Vec::new();
     collect_paths(root, String::new(), &mut candidates);
-    let limit = (path.chars().count() / 3).max(2);
-    let mut scored: Vec<(usize, usize, String)> = candidates
-        .into_iter()
-        .enumerate()
-        .map(|(order, candidate)| (strsim::levenshtein(path, &candidate), order, candidate))
-        .filter(|(distance, _, _)| *distance <= limit)
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(_, _, key)| key).collect()
+    suggest::closest(path, candidates.iter().map(String::as_str), 3)
 }
 
 fn collect_paths(node: &Node, prefix: String, out: &mut Vec<String>) {

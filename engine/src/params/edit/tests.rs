@@ -244,13 +244,12 @@ fn yaml_rejects_values_behind_aliases() {
 #[test]
 fn set_of_missing_key_suggests_close_keys() {
     let error = check_error(Format::Yaml, TRAIN_YAML, &[set("train.lrr", v("1"))]);
-    assert_eq!(
-        error,
-        EditError::MissingKey {
-            path: "train.lrr".into(),
-            closest: vec!["train.lr".into()],
-        }
-    );
+    let EditError::MissingKey { path, closest } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(path, "train.lrr");
+    assert_eq!(closest.first().map(String::as_str), Some("train.lr"));
+    assert!(closest.len() <= 3);
     assert!(error.to_string().contains("did you mean 'train.lr'"));
 }
 
