@@ -119,6 +119,10 @@ fn write_repr(value: &Value, out: &mut String) {
 
 /// Python's `repr(str)`: single quotes unless the text has a single quote and no
 /// double quote.
+///
+/// NOTE: Python also escapes non-printable non-ASCII characters (`'\xa0'`,
+/// `'\u2028'`); this keeps them as they are, since Rust's standard library has no
+/// Unicode category table to decide printability.
 fn write_str_repr(text: &str, out: &mut String) {
     let quote = if text.contains('\'') && !text.contains('"') {
         '"'

@@ -24,7 +24,12 @@ pub enum Format {
 
 impl Format {
     pub fn from_path(path: &Path) -> Format {
-        match path.extension().and_then(|extension| extension.to_str()) {
+        // DVC compares the extension case-insensitively.
+        let extension = path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
             Some("json") => Format::Json,
             Some("toml") => Format::Toml,
             Some("py") => Format::Python,
