@@ -24,8 +24,7 @@ pub fn float_repr(value: f64) -> String {
         .to_string();
     }
 
-    // Rust's `{:e}` gives the shortest round-trip digits, like Python's repr.
-    let scientific = format!("{value:e}");
+    let scientific = shortest_scientific(value);
     let (mantissa, exponent) = scientific
         .split_once('e')
         .expect("`{:e}` always has an exponent");
@@ -66,6 +65,22 @@ pub fn float_repr(value: f64) -> String {
         }
     }
     text
+}
+
+/// The shortest scientific form that parses back to `value`, choosing the
+/// nearest such text and breaking ties to even, as Python's `repr` does. Rust's
+/// `{:e}` also gives shortest digits but can break a tie the other way
+/// (`1737043521319217.25` gives `...217.3`, Python writes `...217.2`), so this
+/// takes the correctly rounded text at increasing precision instead.
+fn shortest_scientific(value: f64) -> String {
+    for precision in 0..17 {
+        let text = format!("{value:.precision$e}");
+        if text.parse::<f64>() == Ok(value) {
+            return text;
+        }
+    }
+    // 17 significant digits always round-trip.
+    format!("{value:.16e}")
 }
 
 /// Formats a value as Python's `str()` does, which is how DVC renders a value
@@ -255,6 +270,9 @@ mod tests {
             (1e100, "1e+100"),
             (2.5e-7, "2.5e-07"),
             (0.0, "0.0"),
+            (1737043521319217.2, "1737043521319217.2"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
         ];
         for (value, expected) in cases {
             assert_eq!(float_repr(value), expected, "repr of {value:?}");
