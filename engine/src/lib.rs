@@ -20,3 +20,4 @@ pub mod pyfmt;
 pub mod repro;
 pub mod suggest;
 pub mod text;
+pub mod yaml_emit;

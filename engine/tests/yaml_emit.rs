@@ -1,0 +1,276 @@
+//! The YAML emitter against ruamel.yaml as DVC calls it: stored fixtures whose
+//! expected bytes came from DVC's own `dumps_yaml`, and a randomized comparison
+//! against the live Python oracle when DVC is installed.
+
+mod common;
+
+use std::path::PathBuf;
+
+use retort_engine::node::{Entry, Node, Value};
+use retort_engine::yaml_emit;
+
+/// Python that reads one JSON document per line and prints a JSON list of the
+/// YAML that DVC's `dumps_yaml` writes for each.
+const ORACLE: &str = r#"
+import json, sys
+from dvc.utils.serialize._yaml import dumps_yaml
+print(json.dumps([dumps_yaml(json.loads(line)) for line in sys.stdin if line.strip()]))
+"#;
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/yaml_emit")
+}
+
+#[test]
+fn fixtures_match_ruamel_output() {
+    let mut checked = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(fixtures_dir())
+        .expect("fixture directory")
+        .map(|entry| entry.expect("fixture entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    entries.sort();
+    for input in entries {
+        let expected_path = input.with_extension("yaml");
+        let expected = std::fs::read_to_string(&expected_path).expect("expected YAML fixture");
+        let value = common::value_from_json(&std::fs::read_to_string(&input).unwrap());
+        let actual = yaml_emit::dump(&value);
+        assert_eq!(actual, expected, "fixture {}", input.display());
+        checked += 1;
+    }
+    assert!(checked > 0, "no fixtures found");
+}
+
+/// A small deterministic generator (SplitMix64), so that a failure reproduces.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, bound: usize) -> usize {
+        (self.next() % bound as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+const PIECES: &[&str] = &[
+    "a",
+    "b",
+    "x",
+    "Z",
+    "0",
+    "1",
+    "9",
+    " ",
+    " ",
+    " ",
+    "  ",
+    "-",
+    "--",
+    ":",
+    ": ",
+    "#",
+    " #",
+    "?",
+    "'",
+    "\"",
+    "\\",
+    ",",
+    "[",
+    "]",
+    "{",
+    "}",
+    "&",
+    "*",
+    "!",
+    "|",
+    ">",
+    "%",
+    "@",
+    "`",
+    "=",
+    "<<",
+    ".",
+    "_",
+    "e",
+    "E",
+    "+",
+    "\n",
+    "\n\n",
+    "\t",
+    "\r",
+    "é",
+    "日本",
+    "😀",
+    "\u{a0}",
+    "\u{85}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{feff}",
+    "\u{1}",
+    "\u{7f}",
+    "\u{1b}",
+    "\0",
+    "true",
+    "null",
+    "~",
+    "yes",
+    "2024-01-01",
+    "1e-05",
+    "0x1f",
+    "12:30",
+    "...",
+    "---",
+    "python train.py",
+    " --epochs 10",
+    "word",
+    "longerwordwithoutspaces",
+    "path/to/file.csv",
+    " a",
+    "b ",
+];
+
+/// Single characters for strings that stress folding: spaces land at every
+/// column, next to quotes, escapes and line breaks.
+const SOUP: &[char] = &[
+    'a', 'b', ' ', ' ', ' ', '\'', '"', '\\', '\n', '\t', 'é', '\u{1}', '\u{2028}', '#', ':', '-',
+];
+
+fn random_string(random: &mut Random) -> String {
+    if random.below(4) == 0 {
+        let len = 60 + random.below(160);
+        return (0..len).map(|_| *random.pick(SOUP)).collect();
+    }
+    let pieces = match random.below(10) {
+        0 => 0,
+        1..=5 => 1 + random.below(6),
+        6..=8 => 10 + random.below(40),
+        _ => 40 + random.below(120),
+    };
+    (0..pieces).map(|_| *random.pick(PIECES)).collect()
+}
+
+fn random_scalar(random: &mut Random) -> Value {
+    match random.below(12) {
+        0 => Value::Null,
+        1 => Value::Bool(random.below(2) == 0),
+        2 => Value::Int(random.next() as i64 >> random.below(63)),
+        3 => {
+            let float = f64::from_bits(random.next());
+            if float.is_finite() {
+                Value::Float(float)
+            } else {
+                Value::Float(random.below(1000) as f64 / 7.0)
+            }
+        }
+        4 => Value::Float(*random.pick(&[1e-05, 0.001, 1.5e16, 1e22, -0.0, 0.1, 3.0, 2.5e-7])),
+        _ => Value::Str(random_string(random)),
+    }
+}
+
+fn random_value(random: &mut Random, depth: usize) -> Value {
+    if depth > 4 || random.below(3) == 0 {
+        return random_scalar(random);
+    }
+    let len = random.below(4);
+    if random.below(2) == 0 {
+        Value::List(
+            (0..len)
+                .map(|_| Node::synthetic(random_value(random, depth + 1)))
+                .collect(),
+        )
+    } else {
+        let mut map = indexmap::IndexMap::new();
+        for _ in 0..len {
+            let key = if random.below(20) == 0 {
+                "k".repeat(120 + random.below(20)) + &random_string(random)
+            } else {
+                random_string(random)
+            };
+            let entry = Entry {
+                key_span: Default::default(),
+                value: Node::synthetic(random_value(random, depth + 1)),
+            };
+            map.insert(key, entry);
+        }
+        Value::Map(map)
+    }
+}
+
+#[test]
+fn random_values_match_ruamel() {
+    let Some(dvc) = common::dvc_or_skip("random_values_match_ruamel") else {
+        return;
+    };
+    let python = common::dvc_python(&dvc);
+    let seed: u64 = std::env::var("RETORT_FUZZ_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or(20_251_211);
+    let count: usize = std::env::var("RETORT_FUZZ_CASES")
+        .ok()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(2000);
+    let mut random = Random(seed);
+    let values: Vec<Value> = (0..count)
+        .map(|_| {
+            // Strings sit at several depths, since the indent moves the fold.
+            let inner = if random.below(10) == 0 {
+                random_scalar(&mut random)
+            } else {
+                random_value(&mut random, 0)
+            };
+            let mut wrapped = inner;
+            for level in 0..random.below(4) {
+                let mut map = indexmap::IndexMap::new();
+                let entry = Entry {
+                    key_span: Default::default(),
+                    value: Node::synthetic(wrapped),
+                };
+                map.insert(format!("level{level}"), entry);
+                wrapped = if random.below(3) == 0 {
+                    Value::List(vec![Node::synthetic(Value::Map(map))])
+                } else {
+                    Value::Map(map)
+                };
+            }
+            wrapped
+        })
+        .collect();
+    let input: String = values
+        .iter()
+        .map(|value| common::value_to_json_text(value) + "\n")
+        .collect();
+    let expected: Vec<String> =
+        serde_json::from_str(&common::run_python(&python, ORACLE, &input)).unwrap();
+
+    let mut failures = Vec::new();
+    for ((value, expected), line) in values.iter().zip(&expected).zip(input.lines()) {
+        let actual = yaml_emit::dump(value);
+        if &actual != expected {
+            failures.push(format!(
+                "input {line}\nexpected {expected:?}\nactual   {actual:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} differ (seed {seed}); first ones:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
