@@ -274,3 +274,110 @@ fn random_values_match_ruamel() {
             .join("\n\n")
     );
 }
+
+/// Python that loads each line (`k: <float text>`) with DVC's round-trip loader
+/// and prints what DVC's dumper writes back.
+const ROUND_TRIP_ORACLE: &str = r#"
+import io, json, sys
+from dvc.utils.serialize import parse_yaml_for_update
+from dvc.utils.serialize._yaml import _dump
+out = []
+for line in sys.stdin:
+    if not line.strip():
+        continue
+    stream = io.StringIO()
+    _dump(parse_yaml_for_update(line, "x.yaml"), stream)
+    out.append(stream.getvalue())
+print(json.dumps(out))
+"#;
+
+fn random_float_text(random: &mut Random) -> String {
+    let value = match random.below(4) {
+        0 => f64::from_bits(random.next()),
+        1 => (random.next() % 100_000) as f64 / 10f64.powi(random.below(12) as i32),
+        2 => (random.next() as f64) * 10f64.powi(random.below(40) as i32 - 20),
+        _ => *random.pick(&[1e-05, 0.1, 2.448519270213933e-07, 1e16, 123.0, 0.5]),
+    };
+    if !value.is_finite() {
+        return "0.5".to_string();
+    }
+    let sign = *random.pick(&["", "", "-", "+"]);
+    let magnitude = value.abs();
+    let precision = random.below(18);
+    let body = match random.below(7) {
+        0 => retort_engine::pyfmt::float_repr(magnitude),
+        1 => {
+            let letter = *random.pick(&["e", "E", "e+", "e0"]);
+            format!("{magnitude:.precision$e}").replace('e', letter)
+        }
+        2 => format!("{magnitude:.precision$}"),
+        3 => format!("{magnitude:.precision$}")
+            .trim_start_matches('0')
+            .to_string(),
+        4 => format!("{}.", magnitude.trunc()),
+        5 => {
+            let text = format!("{magnitude:.precision$e}");
+            let (mantissa, exponent) = text.split_once('e').unwrap();
+            format!("{}e{exponent}", mantissa.replace('.', ""))
+        }
+        _ => format!("0{magnitude:.precision$}"),
+    };
+    format!("{sign}{body}")
+}
+
+#[test]
+fn loaded_floats_are_written_back_as_ruamel_does() {
+    let Some(dvc) = common::dvc_or_skip("loaded_floats_are_written_back_as_ruamel_does") else {
+        return;
+    };
+    let python = common::dvc_python(&dvc);
+    let mut random = Random(7);
+    let count: usize = std::env::var("RETORT_FUZZ_CASES")
+        .ok()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(2000);
+    // Keep only texts that both ruamel and Retort read as a float.
+    let mut lines = Vec::new();
+    while lines.len() < count {
+        let text = random_float_text(&mut random);
+        let line = format!("k: {text}\n");
+        let parsed = retort_engine::formats::yaml::parse(&line);
+        let is_float = parsed
+            .root
+            .as_ref()
+            .and_then(|root| root.get("k"))
+            .is_some_and(|node| matches!(node.value, Value::Float(_)));
+        if is_float {
+            lines.push(line);
+        }
+    }
+    let expected: Vec<String> = serde_json::from_str(&common::run_python(
+        &python,
+        ROUND_TRIP_ORACLE,
+        &lines.concat(),
+    ))
+    .unwrap();
+
+    let mut failures = Vec::new();
+    for (line, expected) in lines.iter().zip(&expected) {
+        let root = retort_engine::formats::yaml::parse(line).root.unwrap();
+        let actual = yaml_emit::dump_from_source(&root, line);
+        if &actual != expected {
+            failures.push(format!(
+                "source {line:?} expected {expected:?} actual {actual:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ; first ones:\n{}",
+        failures.len(),
+        lines.len(),
+        failures
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -10,14 +10,16 @@
 
 use crate::node::Value;
 use crate::pyfmt::float_repr;
+use crate::text::Span;
 
+use super::float::round_trip_float;
 use super::scalar::{analyze, choose_style, Scalar, Style};
 
 /// ruamel writes a key longer than this many characters as an explicit `? ` key.
 const MAX_SIMPLE_KEY_LENGTH: usize = 128;
 const INDENT_STEP: usize = 2;
 
-pub(super) struct Emitter {
+pub(super) struct Emitter<'s> {
     pub(super) out: String,
     /// Indentation of the current block, `None` at the top level.
     pub(super) indent: Option<usize>,
@@ -38,10 +40,13 @@ pub(super) struct Emitter {
     /// Column of the top-level mapping, for writing a fragment that will sit
     /// inside a larger document.
     base_indent: usize,
+    /// The text floats with a span were read from; they are written back by
+    /// ruamel's round-trip rules. Floats without a span use Python's `repr`.
+    float_source: Option<&'s str>,
 }
 
-impl Emitter {
-    pub(super) fn new(base_indent: usize) -> Emitter {
+impl<'s> Emitter<'s> {
+    pub(super) fn new(base_indent: usize, float_source: Option<&'s str>) -> Emitter<'s> {
         Emitter {
             out: String::new(),
             indent: None,
@@ -57,12 +62,13 @@ impl Emitter {
             no_newline: false,
             open_ended: false,
             base_indent,
+            float_source,
         }
     }
 
     /// Emits one document holding `root`, as `YAML().dump(root, stream)` does.
-    pub(super) fn emit_document(&mut self, root: &Value) {
-        self.emit_node(root, NodeContext::Root);
+    pub(super) fn emit_document(&mut self, root: &Value, span: Span) {
+        self.emit_node(root, span, NodeContext::Root);
         self.write_indent();
         if self.open_ended {
             self.write_indicator("...", true, false, false);
@@ -70,7 +76,7 @@ impl Emitter {
         }
     }
 
-    fn emit_node(&mut self, value: &Value, context: NodeContext) {
+    fn emit_node(&mut self, value: &Value, span: Span, context: NodeContext) {
         self.root_context = context == NodeContext::Root;
         self.sequence_context = context == NodeContext::SequenceItem;
         self.mapping_context = context == NodeContext::MappingValue;
@@ -80,7 +86,7 @@ impl Emitter {
                 if self.flow_level > 0 || items.is_empty() {
                     self.emit_empty_flow("[", "]", true);
                 } else {
-                    self.emit_block_sequence(items.iter().map(|node| &node.value));
+                    self.emit_block_sequence(items.iter().map(|node| (&node.value, node.span)));
                 }
             }
             Value::Map(map) => {
@@ -89,19 +95,19 @@ impl Emitter {
                 } else {
                     let entries = map
                         .iter()
-                        .map(|(key, entry)| (key.as_str(), &entry.value.value));
+                        .map(|(key, entry)| (key.as_str(), &entry.value.value, entry.value.span));
                     self.emit_block_mapping(entries);
                 }
             }
             scalar => {
-                let represented = self.represent_scalar(scalar, context);
+                let represented = self.represent_scalar(scalar, span, context);
                 self.emit_scalar(&represented);
             }
         }
     }
 
     /// ruamel's representer: the text and tag a Python scalar is written with.
-    fn represent_scalar(&self, value: &Value, context: NodeContext) -> Scalar {
+    fn represent_scalar(&self, value: &Value, span: Span, context: NodeContext) -> Scalar {
         let (text, is_str) = match value {
             // The round-trip representer writes null as `null` only for a document
             // that is nothing but null; inside collections it leaves the value empty.
@@ -109,7 +115,7 @@ impl Emitter {
             Value::Null => (String::new(), false),
             Value::Bool(flag) => (flag.to_string(), false),
             Value::Int(number) => (number.to_string(), false),
-            Value::Float(number) => (represent_float(*number), false),
+            Value::Float(number) => (self.represent_float(*number, span), false),
             Value::Str(text) => (text.clone(), true),
             Value::List(_) | Value::Map(_) => unreachable!("collections are not scalars"),
         };
@@ -164,7 +170,7 @@ impl Emitter {
         (base + INDENT_STEP as isize - self.column as isize - 1).max(0) as usize
     }
 
-    fn emit_block_sequence<'a>(&mut self, items: impl Iterator<Item = &'a Value>) {
+    fn emit_block_sequence<'a>(&mut self, items: impl Iterator<Item = (&'a Value, Span)>) {
         let indentless = self.mapping_context && !self.indention;
         self.increase_indent(false, true, indentless);
         if self.nested_sequence() {
@@ -172,23 +178,26 @@ impl Emitter {
             self.no_newline = false;
         }
 
-        for item in items {
+        for (item, span) in items {
             let no_newline = self.column == 0 && self.no_newline;
             self.write_indent();
             self.write_indicator("-", true, false, true);
             if no_newline {
                 self.no_newline = true;
             }
-            self.emit_node(item, NodeContext::SequenceItem);
+            self.emit_node(item, span, NodeContext::SequenceItem);
         }
 
         self.pop_indent();
         self.no_newline = false;
     }
 
-    fn emit_block_mapping<'a>(&mut self, entries: impl Iterator<Item = (&'a str, &'a Value)>) {
+    fn emit_block_mapping<'a>(
+        &mut self,
+        entries: impl Iterator<Item = (&'a str, &'a Value, Span)>,
+    ) {
         self.increase_indent(false, false, false);
-        for (key, value) in entries {
+        for (key, value, span) in entries {
             self.write_indent();
             let key_scalar = Scalar {
                 text: key.to_string(),
@@ -207,7 +216,7 @@ impl Emitter {
                 self.write_indent();
                 self.write_indicator(":", true, false, true);
             }
-            self.emit_node(value, NodeContext::MappingValue);
+            self.emit_node(value, span, NodeContext::MappingValue);
         }
         self.pop_indent();
     }
@@ -307,6 +316,17 @@ enum NodeContext {
     SimpleKey,
     /// A long or multi-line key, written after `? `.
     Key,
+}
+
+impl Emitter<'_> {
+    fn represent_float(&self, value: f64, span: Span) -> String {
+        let source = self
+            .float_source
+            .filter(|_| !span.is_empty())
+            .and_then(|text| text.get(span.start..span.end))
+            .map(|source| round_trip_float(source, value));
+        source.unwrap_or_else(|| represent_float(value))
+    }
 }
 
 /// ruamel's float representer: Python's `repr`, with `.nan`, `.inf` and `-.inf`.

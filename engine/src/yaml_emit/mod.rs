@@ -9,12 +9,16 @@
 //! is `None`, which ruamel writes as an empty value inside collections.
 
 mod emitter;
+mod float;
 mod resolve;
 mod scalar;
 
-use crate::node::Value;
+use crate::node::{Node, Value};
+use crate::text::Span;
 
 use emitter::Emitter;
+
+pub use float::round_trip_float;
 
 /// Serializes `value` as DVC's `dumps_yaml` does.
 pub fn dump(value: &Value) -> String {
@@ -26,8 +30,18 @@ pub fn dump(value: &Value) -> String {
 /// would in the full document. Scalars and lists at the top level ignore
 /// `indent`.
 pub fn dump_at_indent(value: &Value, indent: usize) -> String {
-    let mut emitter = Emitter::new(indent);
-    emitter.emit_document(value);
+    let mut emitter = Emitter::new(indent, None);
+    emitter.emit_document(value, Span::default());
+    emitter.out
+}
+
+/// Serializes a tree that was read from `source` as DVC's round trip writes it
+/// back: floats that have a span are written from their source text by
+/// [`round_trip_float`], everything else as [`dump`] writes it. Nodes built in
+/// code have an empty span.
+pub fn dump_from_source(root: &Node, source: &str) -> String {
+    let mut emitter = Emitter::new(0, Some(source));
+    emitter.emit_document(&root.value, root.span);
     emitter.out
 }
 

@@ -230,7 +230,7 @@ pub(super) fn choose_style(
     Style::DoubleQuoted
 }
 
-impl Emitter {
+impl Emitter<'_> {
     pub(super) fn write_plain(&mut self, text: &[char], split: bool) {
         if self.root_context {
             self.open_ended = true;
