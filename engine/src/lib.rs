@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod project;
 pub mod pyfmt;
 pub mod repro;
+pub mod runcache;
 pub mod suggest;
 pub mod text;
 pub mod yaml_emit;

@@ -215,6 +215,49 @@ fn write_json(value: &serde_json::Value, out: &mut String) {
     }
 }
 
+/// Serializes a value tree like Python's `json.dumps(value, sort_keys=True)`.
+/// Unlike going through `serde_json`, this keeps NaN and infinities, which
+/// Python writes as `NaN`, `Infinity` and `-Infinity`.
+pub fn json_dumps_sorted_value(value: &Value) -> String {
+    let mut out = String::new();
+    write_json_value(value, &mut out);
+    out
+}
+
+fn write_json_value(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+        Value::Int(number) => out.push_str(&number.to_string()),
+        Value::Float(number) => out.push_str(&json_float(*number)),
+        Value::Str(text) => write_json_str(text, out),
+        Value::List(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                write_json_value(&item.value, out);
+            }
+            out.push(']');
+        }
+        Value::Map(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (index, key) in keys.iter().enumerate() {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                write_json_str(key, out);
+                out.push_str(": ");
+                write_json_value(&map[key.as_str()].value.value, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
 /// Python's json float form: `repr`, except for the non-finite values.
 pub fn json_float(value: f64) -> String {
     if value.is_nan() {

@@ -22,8 +22,8 @@ use crate::hash_info::HashInfo;
 use crate::node::Value;
 
 pub use error::LockError;
-pub use parse::{parse, ParsedLock};
-pub use update::{remove_stage, update_stages, LockUpdate, RemoveOutcome};
+pub use parse::{codes, parse, parse_stage_entry, ParsedLock};
+pub use update::{remove_stage, save_stages, update_stages, LockUpdate, RemoveOutcome};
 
 /// The file name DVC gives the lock file next to each `dvc.yaml`.
 pub const LOCK_FILE_NAME: &str = "dvc.lock";

@@ -78,17 +78,71 @@ pub fn parse(text: &str, file: impl Into<PathBuf>) -> ParsedLock {
         diagnostics: Vec::new(),
     };
     let lock = match &parsed.root {
-        // DVC reads an empty file as an empty mapping.
-        None => {
+        // DVC reads an empty file, or any document Python considers false
+        // (`[]`, `0`, `''`, ...), as an empty mapping.
+        Some(root) if !is_python_falsy(&root.value) => checker.root(root),
+        _ => {
             checker.missing(Span::at(0), &[], "schema", SCHEMA_HINT);
             LockFile::default()
         }
-        Some(root) => checker.root(root),
     };
     ParsedLock {
         lock,
         diagnostics: checker.diagnostics,
         root: parsed.root,
+    }
+}
+
+/// Parses and checks one stage entry on its own, the form of a run-cache entry
+/// (`cmd`, `deps`, `params`, `outs` at the top level). Returns the stage when it
+/// has no errors.
+pub fn parse_stage_entry(
+    text: &str,
+    file: impl Into<PathBuf>,
+) -> (Option<LockStage>, Vec<Diagnostic>) {
+    let file = file.into();
+    let parsed = yaml::parse(text);
+    if !parsed.errors.is_empty() {
+        let diagnostics = parsed
+            .errors
+            .iter()
+            .map(|error| {
+                let message = format!("YAML syntax error: {}", error.message);
+                Diagnostic::error(&file, error.span, codes::SYNTAX, message)
+            })
+            .collect();
+        return (None, diagnostics);
+    }
+    let mut checker = Checker {
+        file: &file,
+        diagnostics: Vec::new(),
+    };
+    // DVC's loader reads an empty file as an empty mapping.
+    let root = parsed
+        .root
+        .unwrap_or_else(|| Node::synthetic(Value::Map(Map::new())));
+    checker.stage(&[], &root);
+    let has_errors = checker
+        .diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.severity == Severity::Error);
+    let stage = if has_errors {
+        None
+    } else {
+        checker.build_stage(&root)
+    };
+    (stage, checker.diagnostics)
+}
+
+fn is_python_falsy(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(flag) => !flag,
+        Value::Int(number) => *number == 0,
+        Value::Float(number) => *number == 0.0,
+        Value::Str(text) => text.is_empty(),
+        Value::List(items) => items.is_empty(),
+        Value::Map(map) => map.is_empty(),
     }
 }
 
@@ -202,7 +256,7 @@ impl Checker<'_> {
         };
         for (name, entry) in map {
             let before = self.diagnostics.len();
-            self.stage(name, &entry.value);
+            self.stage(&["stages", name], &entry.value);
             if self.diagnostics.len() == before {
                 if let Some(stage) = self.build_stage(&entry.value) {
                     stages.insert(name.clone(), stage);
@@ -213,15 +267,16 @@ impl Checker<'_> {
     }
 
     /// `LOCK_FILE_STAGE_SCHEMA`: `cmd` (required), `deps`, `params`, `outs`.
-    fn stage(&mut self, name: &str, node: &Node) {
-        let path = ["stages", name];
+    /// `path` locates the entry in the file, empty for a run-cache entry.
+    fn stage(&mut self, path: &[&str], node: &Node) {
         let Some(map) = node.as_map() else {
-            self.wrong_type(node, &path, "expected a dictionary");
+            self.wrong_type(node, path, "expected a dictionary");
             return;
         };
         for (key, entry) in map {
             let value = &entry.value;
-            let key_path = ["stages", name, key.as_str()];
+            let mut key_path = path.to_vec();
+            key_path.push(key);
             match key.as_str() {
                 "cmd" => {
                     if !matches!(value.value, Value::Str(_) | Value::List(_)) {
@@ -230,14 +285,14 @@ impl Checker<'_> {
                 }
                 "deps" | "outs" => self.data_list(value, &key_path),
                 "params" => self.params(value, &key_path),
-                _ => self.unknown(entry.key_span, &path, key, "cmd, deps, params, outs"),
+                _ => self.unknown(entry.key_span, path, key, "cmd, deps, params, outs"),
             }
         }
         if !map.contains_key("cmd") {
             let span = Span::at(node.span.start);
             self.missing(
                 span,
-                &path,
+                path,
                 "cmd",
                 "every stage entry needs the command it ran",
             );

@@ -95,6 +95,68 @@ pub fn update_stages(
     })
 }
 
+/// Writes the entries of `stages` into the lock file at `path`, creating it if
+/// needed, as DVC does after running stages. The file is replaced atomically.
+pub fn save_stages(path: &Path, stages: &[(&str, &LockStage)]) -> Result<LockUpdate, LockError> {
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(LockError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let update = update_stages(existing.as_deref(), path, stages)?;
+    write_atomic(path, &update.text)?;
+    Ok(update)
+}
+
+/// Replaces `path` with `text` through a temporary file in the same directory.
+/// An existing file keeps its permissions; a new one gets mode 644, what DVC's
+/// `open(path, "w")` gives under the usual umask.
+fn write_atomic(path: &Path, text: &str) -> Result<(), LockError> {
+    use std::io::Write;
+
+    let write_error = |source| LockError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let permissions = std::fs::metadata(path).ok().map(|meta| meta.permissions());
+    let mut temp = tempfile::Builder::new()
+        .prefix(".dvc.lock.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(write_error)?;
+    temp.write_all(text.as_bytes()).map_err(write_error)?;
+    temp.as_file().sync_all().map_err(write_error)?;
+    if let Some(permissions) = permissions.or_else(default_permissions) {
+        temp.as_file()
+            .set_permissions(permissions)
+            .map_err(write_error)?;
+    }
+    temp.persist(path)
+        .map_err(|error| write_error(error.error))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(std::fs::Permissions::from_mode(0o644))
+}
+
+/// Elsewhere a temporary file already has the permissions of a new file.
+#[cfg(not(unix))]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    None
+}
+
 /// Removes a stage's entry, as `dvc remove` and `dvc stage` edits do.
 pub fn remove_stage(existing: &str, file: &Path, name: &str) -> Result<RemoveOutcome, LockError> {
     let parsed = parse(existing, file);
