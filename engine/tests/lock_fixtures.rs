@@ -1,7 +1,7 @@
 //! `dvc.lock` reading and writing against files real DVC 3.67 wrote. Each
-//! scenario under `fixtures/lock/` holds the pipeline inputs, the lock file DVC
-//! wrote after each step (`snapshots/`) and the run-cache entries it saved
-//! (`runs/<key>/<value>`); `fixtures/lock/generate.sh` recreates them.
+//! scenario under `fixtures/lock/` contains the pipeline inputs, the lock file
+//! DVC wrote after each step (`snapshots/`) and the run-cache entries it saved
+//! (`runs/<key>/<value>`). `fixtures/lock/generate.sh` recreates them.
 //! Snapshots named `*.hand.lock` were edited by hand between DVC runs.
 
 mod common;
@@ -25,7 +25,7 @@ fn scenarios() -> Vec<PathBuf> {
     dirs
 }
 
-/// The snapshots of one scenario in the order they were taken.
+/// Reads the snapshots of one scenario in the order they were taken.
 fn snapshots(scenario: &Path) -> Vec<(String, String)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(scenario.join("snapshots"))
         .expect("snapshots")
@@ -66,8 +66,8 @@ fn dvc_written_locks_rewrite_identically() {
     }
 }
 
-/// The text `update_stages` or `remove_stage` gives for the step from `before`
-/// to `after`, both as read from the snapshots.
+/// Replays the step from `before` to `after` with `update_stages` or
+/// `remove_stage` and returns the text it gives.
 fn replay_step(before: &str, old: &LockFile, new: &LockFile) -> String {
     let file = Path::new("dvc.lock");
     let removed: Vec<&String> = old

@@ -71,10 +71,10 @@ fn repro_lock_and_run_cache_match_retort() {
     run(dir, &dvc, &["repro", "-q"]);
     let first = std::fs::read_to_string(dir.join("dvc.lock")).unwrap();
 
-    // The run-cache holds each stage's entry as it ran. dvc.lock does not: the
-    // write for `report` sent the `train` entry through ruamel's round trip,
-    // which rewrote one of its floats. Writing the runs in order must give the
-    // same file.
+    // The run-cache contains each stage's entry as it ran. dvc.lock differs,
+    // because the write for `report` sent the `train` entry through ruamel's
+    // round trip, which rewrote one of its floats. Writing the runs in order
+    // must give the same file.
     let cache = dir.join(".dvc/cache");
     let train = newest_entry(&cache, "cp data.txt model.txt");
     let report = newest_entry(&cache, "cp data.txt report.txt");
@@ -94,13 +94,14 @@ fn repro_lock_and_run_cache_match_retort() {
     let second = std::fs::read_to_string(dir.join("dvc.lock")).unwrap();
     let report = newest_entry(&cache, "cp data.txt report.txt");
     let update = lock::save_stages(&own, &[("report", &report)]).unwrap();
-    assert!(update.changed && !update.created);
+    assert!(update.changed);
+    assert!(!update.created);
     assert_eq!(update.text, second);
     assert_eq!(std::fs::read_to_string(&own).unwrap(), second);
 }
 
-/// The newest run-cache entry whose command is `cmd`, checked against its key,
-/// value and file text.
+/// Finds the newest run-cache entry whose command is `cmd` and checks it
+/// against its key, value and file text.
 fn newest_entry(cache: &Path, cmd: &str) -> LockStage {
     let mut found: Vec<(std::time::SystemTime, LockStage)> = Vec::new();
     for prefix in std::fs::read_dir(cache.join("runs")).unwrap() {

@@ -51,7 +51,7 @@ fn errors_match_dvc_schema_errors() {
 }
 
 #[test]
-fn dvc1_lock_file_points_at_stage_keys_and_file_start() {
+fn dvc1_lock_file_errors() {
     let text = "train:\n  cmd: python train.py\nevaluate:\n  cmd: python eval.py\n";
     let parsed = lock::parse(text, "dvc.lock");
     let spans: Vec<(Span, &str)> = parsed
@@ -114,4 +114,106 @@ fn legacy_entries_read_as_md5_dos2unix() {
     use retort_engine::hash_info::HashAlgorithm;
     assert_eq!(algorithms, [HashAlgorithm::Md5Dos2Unix, HashAlgorithm::Md5]);
     assert_eq!(lock.to_yaml(), text);
+}
+
+/// SplitMix64, so that a failing case reproduces.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, bound: usize) -> usize {
+        (self.next() % bound.max(1) as u64) as usize
+    }
+}
+
+fn mangle(text: &str, random: &mut Random) -> String {
+    const INSERTS: &[&str] = &[
+        ":",
+        " ",
+        "- ",
+        "[",
+        "{",
+        "}",
+        "'",
+        "\"",
+        "#",
+        "\t",
+        "\n",
+        "é",
+        "&a ",
+        "*a",
+        "!!str ",
+        "  ",
+        "\n  - path: x\n",
+        "md5: 1\n",
+        "null",
+        "~",
+        "2.0",
+        "\r\n",
+    ];
+    let mut chars: Vec<char> = text.chars().collect();
+    for _ in 0..1 + random.below(4) {
+        let at = random.below(chars.len() + 1);
+        match random.below(4) {
+            0 => {
+                let end = (at + random.below(20)).min(chars.len());
+                chars.drain(at..end);
+            }
+            1 => {
+                let insert = INSERTS[random.below(INSERTS.len())];
+                chars.splice(at..at, insert.chars());
+            }
+            2 => chars.truncate(at),
+            _ => {
+                let end = (at + random.below(60)).min(chars.len());
+                let copy: Vec<char> = chars[at..end].to_vec();
+                chars.splice(at..at, copy);
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+#[test]
+fn mangled_lock_files_never_panic() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lock");
+    let sample = std::fs::read_to_string(fixtures.join("features/snapshots/2-updated.lock"))
+        .expect("features snapshot");
+    let stage = lock::parse(&sample, "dvc.lock").lock.stages["train"].clone();
+    let seed = std::env::var("RETORT_FUZZ_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or(11);
+    let mut random = Random(seed);
+    let mut valid = 0;
+    for _ in 0..500 {
+        let text = mangle(&sample, &mut random);
+        let parsed = lock::parse(&text, "dvc.lock");
+        let _ = lock::parse_stage_entry(&text, "entry");
+        if !parsed.is_valid() {
+            continue;
+        }
+        valid += 1;
+        let _ = parsed.lock.to_yaml();
+        let file = std::path::Path::new("dvc.lock");
+        let written = [("train", &stage), ("new", &stage)];
+        if let Ok(update) = lock::update_stages(Some(&text), file, &written) {
+            let reread = lock::parse(&update.text, "dvc.lock");
+            assert!(
+                reread.is_valid(),
+                "update of {text:?} gave {:?}",
+                update.text
+            );
+            assert_eq!(reread.lock.stages.get("new"), Some(&stage));
+        }
+        let _ = lock::remove_stage(&text, file, "prepare");
+    }
+    assert!(valid > 25, "only {valid} mangled files were valid");
 }

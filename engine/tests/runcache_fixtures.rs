@@ -14,7 +14,7 @@ fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lock")
 }
 
-/// Every run-cache entry DVC saved: (key, value, file path).
+/// Lists every run-cache entry DVC saved as (key, value, file path).
 fn dvc_entries() -> Vec<(String, String, PathBuf)> {
     let mut entries = Vec::new();
     for scenario in std::fs::read_dir(fixtures_dir()).unwrap() {
@@ -41,7 +41,7 @@ fn dvc_entries() -> Vec<(String, String, PathBuf)> {
     entries
 }
 
-/// Every stage entry of every DVC-written lock snapshot.
+/// Reads every stage entry of every DVC-written lock snapshot.
 fn snapshot_stages() -> Vec<LockStage> {
     let mut stages = Vec::new();
     for scenario in std::fs::read_dir(fixtures_dir()).unwrap() {
@@ -207,8 +207,8 @@ fn out(path: &str) -> runcache::OutFacts {
     }
 }
 
-/// The stages of `fixtures/lock/features/inputs/dvc.yaml` as the pipeline model
-/// describes them to the run-cache.
+/// Describes the stages of `fixtures/lock/features/inputs/dvc.yaml` as the
+/// pipeline model describes them to the run-cache.
 fn features_stage_facts() -> Vec<(&'static str, runcache::StageFacts)> {
     let stage =
         |deps: Vec<runcache::DepFacts>, outs: Vec<runcache::OutFacts>| runcache::StageFacts {

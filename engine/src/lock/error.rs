@@ -2,11 +2,11 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
 
-/// Why a lock file or run-cache entry could not be read, updated or written.
+/// An error reading, updating or writing a lock file.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    /// The existing text has syntax or schema errors, so DVC would refuse to
-    /// update it too. The diagnostics say where.
+    /// The existing text has syntax or schema errors, so DVC would reject it
+    /// too. The diagnostics point at each problem.
     #[error("'{}' is invalid ({} problem(s), first: {}); fix or delete it and run the pipeline again", .file.display(), .diagnostics.len(), first_message(.diagnostics))]
     Invalid {
         file: PathBuf,

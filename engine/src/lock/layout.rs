@@ -1,8 +1,8 @@
-//! Deciding how DVC's round trip treats an existing lock file. ruamel's
-//! round-trip loader (which DVC updates `dvc.lock` with) normalizes indentation,
-//! quoting, `~` and `null`, booleans and line folding when it dumps again, but it
-//! keeps comments, flow collections, block scalars, anchors, tags, the source
-//! form of floats and special integer forms (`0x1f`, `1_000`).
+//! The check of how DVC's round trip treats an existing lock file. DVC updates
+//! `dvc.lock` with ruamel's round-trip loader and dumper. Dumping normalizes
+//! indentation, quoting, `~` and `null`, booleans and line folding. It keeps
+//! comments, flow collections, block scalars, anchors, tags, the source form of
+//! floats and special integer forms (`0x1f`, `1_000`).
 //!
 //! When the text has none of the kept features except floats, dumping the tree
 //! reproduces DVC's output exactly. Otherwise the update splices text instead.
@@ -10,7 +10,8 @@
 use crate::node::{Node, Value};
 use crate::text::Span;
 
-/// Whether dumping the tree read from `text` gives what DVC's round trip gives.
+/// Tells whether dumping the tree read from `text` gives what DVC's round trip
+/// gives.
 pub(super) fn is_normalizable(root: &Node, text: &str) -> bool {
     let mut covered = Vec::new();
     if !collect_covered(root, text, &mut covered) {

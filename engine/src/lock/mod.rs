@@ -4,8 +4,8 @@
 //! to decide what to rerun, and the run-cache stores the same entries.
 //!
 //! Reading follows DVC 3.67's schema checks and reports problems as diagnostics
-//! with spans; writing produces the bytes DVC writes (`serialize`), and updating
-//! an existing file changes one stage's entry the way DVC's `Lockfile.dump_stages`
+//! with spans. Writing produces the bytes DVC writes (`serialize`). Updating an
+//! existing file changes stage entries the way DVC's `Lockfile.dump_stages`
 //! does (`update`).
 
 mod error;
@@ -43,10 +43,10 @@ pub enum Cmd {
 #[derive(Clone, Debug, PartialEq)]
 pub struct LockOut {
     pub path: String,
-    /// The content hash with size, file count and executable bit. `None` when
-    /// the entry has no `md5`/`blake3` value, as for a cloud dependency recorded
-    /// by its `etag` or a dataset dependency; those entries keep all their keys in
-    /// `extra`.
+    /// The content hash with size, file count and executable bit. It is `None`
+    /// when the entry has no `md5` or `blake3` value, as for a cloud dependency
+    /// recorded by its `etag` or a dataset dependency. Such entries keep all
+    /// their keys in `extra`.
     pub hash: Option<HashInfo>,
     /// The other keys of the entry in file order, such as `version_id`, `etag`,
     /// `checksum`, `cloud`, `files` or `dataset`. They are written after the hash
@@ -61,6 +61,7 @@ pub struct LockStage {
     pub deps: Vec<LockOut>,
     /// Tracked params values per params file (`params.yaml`, `cfg.json`, ...), each
     /// keyed by the tracked key as written in `dvc.yaml` (dotted keys stay one key).
+    /// Values read from a file carry no spans, so stages compare by content.
     pub params: IndexMap<String, IndexMap<String, Value>>,
     pub outs: Vec<LockOut>,
 }
@@ -74,7 +75,7 @@ pub struct LockFile {
 }
 
 impl LockOut {
-    /// An entry with a content hash and nothing else.
+    /// Creates an entry with a content hash and nothing else.
     pub fn new(path: impl Into<String>, hash: HashInfo) -> LockOut {
         LockOut {
             path: path.into(),
@@ -85,7 +86,7 @@ impl LockOut {
 }
 
 impl Cmd {
-    /// The commands in run order.
+    /// Lists the commands in run order.
     pub fn commands(&self) -> Vec<&str> {
         match self {
             Cmd::Single(command) => vec![command.as_str()],

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+use super::serialize::without_spans;
 use super::{Cmd, LockFile, LockOut, LockStage, SCHEMA_VERSION};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::formats::yaml;
@@ -32,7 +33,7 @@ pub struct ParsedLock {
 }
 
 impl ParsedLock {
-    /// Whether DVC would accept the file.
+    /// Tells whether DVC would accept the file.
     pub fn is_valid(&self) -> bool {
         !self
             .diagnostics
@@ -155,7 +156,7 @@ struct Checker<'a> {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// How a key path is written in DVC's messages: `stages -> train -> deps -> 0`.
+/// Joins a key path as DVC's messages write it: `stages -> train -> deps -> 0`.
 fn render_path(path: &[&str]) -> String {
     path.join(" -> ")
 }
@@ -215,7 +216,7 @@ impl Checker<'_> {
         self.report(node.span, codes::INVALID_TYPE, expected, path);
     }
 
-    /// The top level: `schema`, `datasets` and `stages`.
+    /// Checks the top level: `schema`, `datasets` and `stages`.
     fn root(&mut self, root: &Node) -> LockFile {
         let Some(map) = root.as_map() else {
             self.wrong_type(root, &[], "expected a dictionary");
@@ -469,7 +470,7 @@ impl Checker<'_> {
                     .as_map()
                     .map(|keys| {
                         keys.iter()
-                            .map(|(key, value)| (key.clone(), value.value.value.clone()))
+                            .map(|(key, value)| (key.clone(), without_spans(&value.value.value)))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -537,7 +538,7 @@ fn build_entry(map: &Map) -> Option<LockOut> {
     let raw_extra = || -> IndexMap<String, Value> {
         map.iter()
             .filter(|(key, _)| key.as_str() != "path")
-            .map(|(key, entry)| (key.clone(), entry.value.value.clone()))
+            .map(|(key, entry)| (key.clone(), without_spans(&entry.value.value)))
             .collect()
     };
     let Some(hash) = hash_from_entry(map) else {
@@ -557,7 +558,7 @@ fn build_entry(map: &Map) -> Option<LockOut> {
     let extra = map
         .iter()
         .filter(|(key, _)| key.as_str() != "path" && !hash_keys.contains(&key.as_str()))
-        .map(|(key, entry)| (key.clone(), entry.value.value.clone()))
+        .map(|(key, entry)| (key.clone(), without_spans(&entry.value.value)))
         .collect();
     Some(LockOut {
         path,
@@ -599,7 +600,8 @@ fn hash_from_entry(map: &Map) -> Option<HashInfo> {
 }
 
 impl HashAlgorithm {
-    /// The entry key that holds the hash value: `md5` for both MD5 variants.
+    /// Returns the entry key that contains the hash value: `md5` for both MD5
+    /// variants.
     pub(crate) fn value_key(self) -> &'static str {
         match self {
             HashAlgorithm::Md5 | HashAlgorithm::Md5Dos2Unix => "md5",

@@ -1,9 +1,10 @@
 //! Lock entries as the value tree DVC 3.67 dumps (`to_single_stage_lockfile` in
-//! `dvc/stage/serialize.py`): `cmd`, then `deps` sorted by path, `params` with
-//! `params.yaml` first and the other files in alphabetical order (keys sorted
-//! within each file, values as they are), then `outs` sorted by path. Empty
-//! sections are left out. Each entry lists `path`, `hash`, the hash value,
-//! `size`, `nfiles` and `isexec: true`, in that order.
+//! `dvc/stage/serialize.py`). A stage entry has `cmd`, then `deps` sorted by
+//! path, then `params` with `params.yaml` first and the other files in
+//! alphabetical order, then `outs` sorted by path. Params keys are sorted within
+//! each file, and values are kept as they are. Empty sections are left out.
+//! Each dependency or output lists `path`, `hash`, the hash value, `size`,
+//! `nfiles` and `isexec: true`, in that order.
 
 use indexmap::IndexMap;
 
@@ -16,7 +17,8 @@ use crate::yaml_emit;
 const DEFAULT_PARAMS_FILE: &str = "params.yaml";
 
 impl LockFile {
-    /// The whole file as DVC writes a new one: `schema: '2.0'`, then `stages`.
+    /// Builds the whole file as DVC writes a new one: `schema: '2.0'`, then
+    /// `stages`.
     pub fn to_value(&self) -> Value {
         let stages = self
             .stages
@@ -29,15 +31,15 @@ impl LockFile {
         ])
     }
 
-    /// The text DVC writes for these stages into a new lock file.
+    /// Serializes these stages as DVC writes them into a new lock file.
     pub fn to_yaml(&self) -> String {
         yaml_emit::dump(&self.to_value())
     }
 }
 
 impl LockStage {
-    /// The stage's entry as DVC serializes it, which is also the content of a
-    /// run-cache entry.
+    /// Builds the stage's entry as DVC serializes it, which is also the content
+    /// of a run-cache entry.
     pub fn to_value(&self) -> Value {
         let mut entry = vec![("cmd".to_string(), self.cmd.to_value())];
         if !self.deps.is_empty() {
@@ -136,10 +138,11 @@ fn params_value(params: &IndexMap<String, IndexMap<String, Value>>) -> Value {
     map_value(entries)
 }
 
-/// A copy of `value` whose nodes have no spans. Values read from one file keep
-/// spans into that file; a written entry must not carry them, because the
-/// emitter takes the text of spanned floats from the source it is given.
-fn without_spans(value: &Value) -> Value {
+/// Copies `value` without spans. Stage values are kept without spans, so that
+/// two stages compare equal whatever file positions they were read from. It
+/// also makes the emitter write their floats with `repr`, because it takes the
+/// text of spanned floats from the source it is given.
+pub(crate) fn without_spans(value: &Value) -> Value {
     match value {
         Value::List(items) => Value::List(
             items

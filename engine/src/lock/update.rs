@@ -3,11 +3,12 @@
 //! each written stage in place (new stages go to the end of `stages`), and dumps
 //! the whole document again.
 //!
-//! For a file in the form DVC itself writes, dumping the updated tree gives
-//! DVC's bytes exactly. A file that was edited by hand (comments, other
-//! indentation or quoting, number formats such as `1.0e-05`) is changed by
-//! splicing: the written stage's lines are replaced and everything else is kept
-//! byte for byte, which keeps comments and formatting as ruamel would.
+//! For a file whose layout ruamel normalizes (see `layout`), dumping the
+//! updated tree gives DVC's bytes exactly, including the floats of untouched
+//! stages, which ruamel rewrites from their source text. A file with features
+//! ruamel keeps (comments, flow collections, block scalars, anchors, integers
+//! such as `0x1f`) is changed by splicing instead: the written stage's lines
+//! are replaced and the rest is kept byte for byte.
 
 use std::path::Path;
 
@@ -29,7 +30,7 @@ pub struct LockUpdate {
     pub changed: bool,
 }
 
-/// What removing a stage's entry does to the file.
+/// The effect of removing a stage's entry on the file.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RemoveOutcome {
     /// The file has no entry for the stage; leave it alone.
@@ -195,7 +196,7 @@ pub fn remove_stage(existing: &str, file: &Path, name: &str) -> Result<RemoveOut
     Ok(RemoveOutcome::Rewritten(text))
 }
 
-/// Whether dumping the loaded tree with ruamel's round-trip float rules
+/// Tells whether dumping the loaded tree with ruamel's round-trip float rules
 /// reproduces what DVC writes for `text`.
 fn in_dvc_layout(root: &Node, text: &str) -> bool {
     layout::is_normalizable(root, text)
@@ -306,11 +307,11 @@ fn splice_stages(
     Ok(text)
 }
 
-/// The byte range of the whole lines a mapping entry occupies, from the start of
-/// its key's line to after the line break ending its value, plus the comment and
-/// blank lines right after it: ruamel attaches those to the entry's last value,
-/// so they go when DVC replaces or removes the entry. `None` when the key does not
-/// start its line (after indentation), which happens only in flow style.
+/// Finds the byte range of the whole lines a mapping entry occupies: from the
+/// start of its key's line to after the line break ending its value, plus the
+/// comment and blank lines right after it. ruamel attaches those lines to the
+/// entry's last value, so they go when DVC replaces or removes the entry.
+/// Returns `None` when the key does not start its line, as in flow style.
 fn entry_lines(text: &str, key_start: usize, value_end: usize) -> Option<(usize, usize)> {
     let start = text[..key_start].rfind('\n').map_or(0, |index| index + 1);
     if !text[start..key_start].bytes().all(|byte| byte == b' ') {

@@ -2,7 +2,7 @@
 //! `dvc/stage/cache.py` and `Stage.run` in `dvc/stage/__init__.py`). The facts
 //! come from the pipeline model, which fills a [`StageFacts`] per stage.
 
-/// What the run-cache needs to know about a stage.
+/// The facts about a stage that decide whether the run-cache covers it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageFacts {
     pub has_cmd: bool,
@@ -39,7 +39,7 @@ pub struct OutFacts {
     pub metric_or_plot: bool,
 }
 
-/// Why the run-cache does not cover a stage.
+/// The reason the run-cache does not cover a stage.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Ineligible {
     #[error("the stage has a command but no dependencies or outputs, so it always runs")]
@@ -104,9 +104,10 @@ pub fn can_hash(stage: &StageFacts) -> Result<(), Ineligible> {
     Ok(())
 }
 
-/// Whether a successful run of the stage is saved to the run-cache: it must be
-/// hashable, the run must commit, and every output that is not a metric or plot
-/// must be cached (`cache: false` metrics and plots are copied into the cache).
+/// Tells whether a successful run of the stage is saved to the run-cache. The
+/// stage must be hashable and the run must commit. Every output that is not a
+/// metric or plot must be cached, while `cache: false` metrics and plots are
+/// allowed because DVC copies them into the cache.
 pub fn saves_runs(stage: &StageFacts, no_commit: bool) -> Result<(), Ineligible> {
     if no_commit {
         return Err(Ineligible::NoCommit);
@@ -156,27 +157,32 @@ mod tests {
     #[test]
     fn reasons_follow_dvc_order() {
         assert_eq!(can_hash(&stage()), Ok(()));
+
         let callback = StageFacts {
             deps: vec![],
             outs: vec![],
             ..stage()
         };
         assert_eq!(can_hash(&callback), Err(Ineligible::Callback));
+
         let always = StageFacts {
             always_changed: true,
             ..stage()
         };
         assert_eq!(can_hash(&always), Err(Ineligible::AlwaysChanged));
+
         let no_deps = StageFacts {
             deps: vec![],
             ..stage()
         };
         assert_eq!(can_hash(&no_deps), Err(Ineligible::NoDeps));
+
         let no_outs = StageFacts {
             outs: vec![],
             ..stage()
         };
         assert_eq!(can_hash(&no_outs), Err(Ineligible::NoOuts));
+
         let remote = StageFacts {
             deps: vec![DepFacts {
                 local: false,
@@ -185,6 +191,7 @@ mod tests {
             ..stage()
         };
         assert!(matches!(can_hash(&remote), Err(Ineligible::RemoteDep(_))));
+
         let persist = StageFacts {
             outs: vec![OutFacts {
                 persist: true,

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
 
-/// Why a run-cache entry could not be read or written.
+/// An error reading or writing a run-cache entry.
 #[derive(Debug, thiserror::Error)]
 pub enum RunCacheError {
     /// The entry file is not valid YAML or does not match the lock entry schema.

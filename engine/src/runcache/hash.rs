@@ -13,16 +13,16 @@ use crate::pyfmt::json_dumps_sorted_value;
 /// so that only content hashes decide a match.
 const META_KEYS: [&str; 2] = ["size", "nfiles"];
 
-/// The run-cache value of a stage run: the hash of its whole entry without
-/// `size` and `nfiles`. It names the entry file.
+/// Computes the run-cache value of a stage run: the hash of its whole entry
+/// without `size` and `nfiles`. It names the entry file.
 pub fn run_cache_value(stage: &LockStage) -> String {
     sha256_of(&without_meta(&stage.to_value()))
 }
 
-/// The run-cache key of a stage: like the value, but with `outs` replaced by
-/// the list of output paths, because the key is computed before the outputs
-/// exist. Entries with the same key are runs of the same command on the same
-/// inputs.
+/// Computes the run-cache key of a stage: like the value, but with `outs`
+/// replaced by the list of output paths, because the key is computed before the
+/// outputs exist. Entries with the same key are runs of the same command on the
+/// same inputs.
 pub fn run_cache_key(stage: &LockStage) -> String {
     let mut entry = without_meta(&stage.to_value());
     if let Value::Map(map) = &mut entry {
@@ -41,9 +41,12 @@ pub fn run_cache_key(stage: &LockStage) -> String {
     sha256_of(&entry)
 }
 
-/// The experiment hash of `dvc exp run`: over the entries of the stages that
-/// ran, keyed by stage name, with sizes included. With no stages it is the hash
-/// of `{}`.
+/// Computes the experiment hash that `dvc exp run` puts in its commit message:
+/// the hash of the entries of the stages that ran, keyed by stage name, with
+/// sizes included. With no stages it is the hash of `{}`.
+///
+/// Build the entries from the runs, as the run-cache has them, not from a
+/// re-read `dvc.lock`: DVC's round trip may have rewritten floats there.
 pub fn exp_hash(stages: &IndexMap<String, LockStage>) -> String {
     let entries = stages
         .iter()
@@ -150,7 +153,7 @@ stages:
     }
 
     #[test]
-    fn exp_hash_of_no_stages_is_hash_of_empty_dict() {
+    fn exp_hash_of_no_stages() {
         assert_eq!(
             exp_hash(&IndexMap::new()),
             "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"

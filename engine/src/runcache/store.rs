@@ -12,25 +12,25 @@ use super::RunCacheError;
 use crate::lock::{parse_stage_entry, LockStage};
 use crate::yaml_emit;
 
-/// The directory under the cache root that holds the run-cache.
+/// The directory under the cache root that contains the run-cache.
 pub const RUNS_DIR: &str = "runs";
 
 /// The mode DVC's local cache gives entry files (`chmod` after the move).
 #[cfg(unix)]
 const ENTRY_FILE_MODE: u32 = 0o644;
 
-/// The directory holding every entry of `key`.
+/// Returns the directory that contains every entry of `key`.
 pub fn entry_dir(cache_dir: &Path, key: &str) -> PathBuf {
     let prefix = key.get(..2).unwrap_or(key);
     cache_dir.join(RUNS_DIR).join(prefix).join(key)
 }
 
-/// The file of one entry.
+/// Returns the file of one entry.
 pub fn entry_path(cache_dir: &Path, key: &str, value: &str) -> PathBuf {
     entry_dir(cache_dir, key).join(value)
 }
 
-/// The text DVC writes into an entry file for `stage`.
+/// Serializes `stage` as DVC writes it into an entry file.
 pub fn entry_yaml(stage: &LockStage) -> String {
     yaml_emit::dump(&stage.to_value())
 }
@@ -50,9 +50,9 @@ pub fn read_entry(path: &Path) -> Result<LockStage, RunCacheError> {
     }
 }
 
-/// The entry files of `key`, newest first by modification time, which is the
-/// order DVC picks them in. Ties are broken by file name so the order is stable.
-/// A key without entries gives an empty list.
+/// Lists the entry files of `key`, newest first by modification time, which is
+/// the order DVC picks them in. Ties are broken by file name so the order is
+/// stable. A key without entries gives an empty list.
 pub fn list_entries(cache_dir: &Path, key: &str) -> Result<Vec<PathBuf>, RunCacheError> {
     let dir = entry_dir(cache_dir, key);
     let read_error = |source| RunCacheError::Read {

@@ -5,8 +5,8 @@
 //! written `[]` and `{}`.
 //!
 //! The state follows ruamel's emitter field by field (column, the whitespace and
-//! indention flags, the indent stack) because line folding depends on all of
-//! them; only the event queue is replaced by recursion over the value tree.
+//! indention flags, the indent stack), because line folding depends on all of
+//! them. Only the event queue is replaced, by recursion over the value tree.
 
 use crate::node::Value;
 use crate::pyfmt::float_repr;
@@ -40,8 +40,8 @@ pub(super) struct Emitter<'s> {
     /// Column of the top-level mapping, for writing a fragment that will sit
     /// inside a larger document.
     base_indent: usize,
-    /// The text floats with a span were read from; they are written back by
-    /// ruamel's round-trip rules. Floats without a span use Python's `repr`.
+    /// The text that floats with a span were read from. Those floats are written
+    /// back by ruamel's round-trip rules, and floats without a span by `repr`.
     float_source: Option<&'s str>,
 }
 
@@ -106,7 +106,7 @@ impl<'s> Emitter<'s> {
         }
     }
 
-    /// ruamel's representer: the text and tag a Python scalar is written with.
+    /// Returns the text and tag ruamel's representer gives a Python scalar.
     fn represent_scalar(&self, value: &Value, span: Span, context: NodeContext) -> Scalar {
         let (text, is_str) = match value {
             // The round-trip representer writes null as `null` only for a document
@@ -159,8 +159,8 @@ impl<'s> Emitter<'s> {
         }
     }
 
-    /// ruamel's `seq_flow_align`: the extra spaces before a flow collection that
-    /// is an item of a block sequence.
+    /// Counts the extra spaces before a flow collection that is an item of a
+    /// block sequence (ruamel's `seq_flow_align`).
     fn flow_alignment(&self) -> usize {
         let len = self.indents.len();
         if len < 2 || !self.indents[len - 1].1 {
@@ -245,7 +245,8 @@ impl<'s> Emitter<'s> {
         }
     }
 
-    /// ruamel's `seq_seq`: a sequence directly inside a sequence (`- - a`).
+    /// Tells whether the innermost collection is a sequence directly inside a
+    /// sequence (`- - a`), ruamel's `seq_seq`.
     fn nested_sequence(&self) -> bool {
         let len = self.indents.len();
         len >= 2 && self.indents[len - 2].1 && self.indents[len - 1].1
@@ -329,7 +330,8 @@ impl Emitter<'_> {
     }
 }
 
-/// ruamel's float representer: Python's `repr`, with `.nan`, `.inf` and `-.inf`.
+/// Formats a float as ruamel's representer does: Python's `repr`, with `.nan`,
+/// `.inf` and `-.inf`.
 fn represent_float(value: f64) -> String {
     if value.is_nan() {
         ".nan".to_string()

@@ -1,6 +1,7 @@
-//! How ruamel.yaml 0.19 writes back a float it loaded in round-trip mode. DVC
-//! updates `dvc.lock` by loading it round-trip and dumping it again, so floats in
-//! the stages it did not touch are rewritten by these rules, not by `repr`.
+//! The form ruamel.yaml 0.19 writes back a float in after loading it in
+//! round-trip mode. DVC updates `dvc.lock` by loading it round-trip and dumping
+//! it again, so floats in the stages it did not touch follow these rules, not
+//! `repr`.
 //!
 //! ruamel remembers the shape of the source text (width, digits after the dot,
 //! sign, exponent letter and width) and formats the number to fit that shape.
@@ -61,8 +62,8 @@ fn shape(source: &str) -> Shape {
     }
 }
 
-/// The text ruamel writes for a float it loaded from `source` (with value
-/// `value`) and dumps again unchanged.
+/// Formats a float as ruamel writes it back after loading it from `source`
+/// (whose value is `value`) in round-trip mode.
 pub fn round_trip_float(source: &str, value: f64) -> String {
     if value.is_nan() {
         return ".nan".to_string();
@@ -142,7 +143,8 @@ pub fn round_trip_float(source: &str, value: f64) -> String {
     format!("{m1}.{m2}{letter}{}", format_exponent(e))
 }
 
-/// The branches of ruamel's `represent_scalar_float` without an exponent.
+/// Formats a float without an exponent, as the matching branches of ruamel's
+/// `represent_scalar_float` do.
 fn fixed_point(shape: &Shape, sign_text: &str, value: f64) -> String {
     let width = shape.width;
     if shape.prec > 0 && shape.prec as usize == width - 1 {

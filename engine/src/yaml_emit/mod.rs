@@ -1,8 +1,8 @@
 //! YAML output that is byte-identical to what DVC 3.67 writes. DVC dumps
-//! `dvc.lock` and run-cache entries with ruamel.yaml 0.19's `YAML()` (round-trip
-//! dumper, block style); this module reproduces that emitter for the value tree:
-//! the same indentation, the same choice of plain, `'single'` or `"double"`
-//! quotes, and the same folding of long strings at column 80.
+//! `dvc.lock` and run-cache entries with ruamel.yaml 0.19's `YAML()`, the
+//! round-trip dumper in block style. This module reproduces that emitter for the
+//! value tree: the same indentation, the same choice of plain, `'single'` or
+//! `"double"` quotes, and the same folding of long strings at column 80.
 //!
 //! Values map to Python types as DVC's data does: `Str` is `str`, `Int` is `int`,
 //! `Float` is `float` (written with Python's `repr`), `Bool` is `bool` and `Null`

@@ -7,7 +7,8 @@
 //! of the text, so a string such as `_1` stays a plain string even though the
 //! integer pattern alone would match it.
 
-/// Whether ruamel would load `text`, written as a plain scalar, back as a string.
+/// Tells whether ruamel would load `text`, written as a plain scalar, back as a
+/// string.
 pub(super) fn plain_loads_as_str(text: &str) -> bool {
     // Python's `$` also matches before one trailing newline, and ruamel matches
     // with `re.match(...)` on patterns that end in `$`.

@@ -1,13 +1,13 @@
-//! How ruamel.yaml 0.19 writes one scalar: the analysis of its characters, the
-//! choice between plain, single-quoted and double-quoted style, and the writers,
-//! which fold long scalars at the line width exactly where ruamel does.
+//! The writing of one scalar as ruamel.yaml 0.19 does it: the analysis of its
+//! characters, the choice between plain, single-quoted and double-quoted style,
+//! and the writers, which fold long scalars at the line width where ruamel does.
 //!
 //! Columns count Unicode code points, as Python's `len()` does.
 
 use super::emitter::Emitter;
 use super::resolve::plain_loads_as_str;
 
-/// Line breaks as ruamel's scanner knows them.
+/// Tells whether `ch` is a line break for ruamel's scanner.
 fn is_break(ch: char) -> bool {
     matches!(ch, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
@@ -42,7 +42,7 @@ pub(super) enum Style {
     DoubleQuoted,
 }
 
-/// What ruamel's `analyze_scalar` finds out about a text.
+/// The result of ruamel's `analyze_scalar` for a text.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Analysis {
     pub empty: bool,

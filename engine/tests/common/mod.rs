@@ -12,8 +12,9 @@ use indexmap::IndexMap;
 use retort_engine::node::{Entry, Node, Value};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-/// The DVC executable named by `RETORT_DVC`, else `dvc` on `PATH`. Returns
-/// `None` after printing a skip line, or panics when `RETORT_REQUIRE_DVC=1`.
+/// Finds the DVC executable named by `RETORT_DVC`, else `dvc` on `PATH`.
+/// Returns `None` after printing a skip line, or panics when
+/// `RETORT_REQUIRE_DVC=1`.
 pub fn dvc_or_skip(test: &str) -> Option<PathBuf> {
     let found = match std::env::var_os("RETORT_DVC") {
         Some(path) => Some(PathBuf::from(path)),
@@ -28,7 +29,7 @@ pub fn dvc_or_skip(test: &str) -> Option<PathBuf> {
     found
 }
 
-/// The Python interpreter DVC runs under, read from the executable's `#!` line,
+/// Finds the Python interpreter DVC runs under from the executable's `#!` line,
 /// so that oracle scripts can import `dvc` and `ruamel.yaml`.
 pub fn dvc_python(dvc: &Path) -> PathBuf {
     let text = std::fs::read(dvc).expect("read the dvc executable");
