@@ -20,6 +20,7 @@ use crate::diagnostic::Diagnostic;
 use crate::files::FileSource;
 use crate::hash_info::HashInfo;
 use crate::node::Value;
+use crate::text::Span;
 
 pub use error::LockError;
 pub use parse::{codes, parse, parse_stage_entry, ParsedLock};
@@ -96,15 +97,27 @@ impl Cmd {
 }
 
 /// Checks the `dvc.lock` next to the pipeline file `dvcfile` (a project-relative
-/// path) and returns its problems. A missing or unreadable lock file has none,
-/// because DVC treats a missing lock file as empty.
+/// path) and returns its problems. A missing lock file has none, because DVC
+/// treats it as empty. One that exists but cannot be read gives an error, as in
+/// DVC, which fails on a lock file that is not UTF-8.
 pub fn check_lock_for(source: &dyn FileSource, dvcfile: &str) -> Vec<Diagnostic> {
     let lock_path = match dvcfile.rsplit_once('/') {
         Some((dir, _)) => format!("{dir}/{LOCK_FILE_NAME}"),
         None => LOCK_FILE_NAME.to_string(),
     };
+    if !source.exists(&lock_path) {
+        return Vec::new();
+    }
     match source.read(&lock_path) {
         Ok(text) => parse(&text, &lock_path).diagnostics,
-        Err(_) => Vec::new(),
+        Err(error) => {
+            let message = format!("failed to read '{lock_path}': {error}");
+            vec![Diagnostic::error(
+                &lock_path,
+                Span::at(0),
+                codes::READ,
+                message,
+            )]
+        }
     }
 }

@@ -44,6 +44,7 @@ impl ParsedLock {
 
 /// Diagnostic codes, one per kind of problem.
 pub mod codes {
+    pub const READ: &str = "lock-read";
     pub const SYNTAX: &str = "lock-syntax";
     pub const SCHEMA_VERSION: &str = "lock-schema-version";
     pub const MISSING_KEY: &str = "lock-missing-key";

@@ -38,21 +38,52 @@ pub enum RestoreSource {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// A stage is about to run; `commands` are its resolved commands.
-    StageStarted { stage: String, commands: Vec<String> },
+    StageStarted {
+        stage: String,
+        commands: Vec<String>,
+    },
     /// One of a stage's commands is about to run.
-    CommandStarted { stage: String, command: String },
+    CommandStarted {
+        stage: String,
+        command: String,
+    },
     /// A line of output from a stage's command, without its line ending.
-    Output { stage: String, stream: Stream, line: String },
-    StageSkipped { stage: String, reason: SkipReason },
-    StageRestored { stage: String, source: RestoreSource },
-    StageFinished { stage: String, duration: Duration },
-    StageFailed { stage: String, message: String },
+    Output {
+        stage: String,
+        stream: Stream,
+        line: String,
+    },
+    StageSkipped {
+        stage: String,
+        reason: SkipReason,
+    },
+    StageRestored {
+        stage: String,
+        source: RestoreSource,
+    },
+    StageFinished {
+        stage: String,
+        duration: Duration,
+    },
+    StageFailed {
+        stage: String,
+        message: String,
+    },
     /// `dvc.lock` was created or changed.
-    LockWritten { path: String, created: bool },
+    LockWritten {
+        path: String,
+        created: bool,
+    },
     /// Hashing progress, sent while hashing takes long.
-    Hashing { files_done: u64, files_total: u64, bytes_done: u64 },
+    Hashing {
+        files_done: u64,
+        files_total: u64,
+        bytes_done: u64,
+    },
     /// A free-form message for the user, such as a warning.
-    Message { text: String },
+    Message {
+        text: String,
+    },
 }
 
 /// Receives events. Implementations must be cheap: they run on the thread

@@ -43,7 +43,11 @@ pub fn plan(stages: &[&Stage], dag: &Dag, targets: &[StageIndex], scope: Scope) 
             }
             // Keep upstream-first order across several targets.
             let rank = dag.topological_order();
-            order.sort_by_key(|index| rank.iter().position(|other| other == index).unwrap_or(usize::MAX));
+            order.sort_by_key(|index| {
+                rank.iter()
+                    .position(|other| other == index)
+                    .unwrap_or(usize::MAX)
+            });
             order
         }
     }

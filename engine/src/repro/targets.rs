@@ -24,7 +24,12 @@ pub enum TargetError {
 /// `cwd` is the project-relative directory the command runs in, against which
 /// file paths in targets are resolved. No targets means every stage in the
 /// `dvc.yaml` of `cwd`.
-pub fn resolve_targets(project: &Project, targets: &[String], cwd: &str, glob: bool) -> Result<Vec<usize>, TargetError> {
+pub fn resolve_targets(
+    project: &Project,
+    targets: &[String],
+    cwd: &str,
+    glob: bool,
+) -> Result<Vec<usize>, TargetError> {
     let stages: Vec<(usize, &crate::pipeline::Stage)> = project.stages().enumerate().collect();
     let mut selected = Vec::new();
     let mut push = |index: usize| {
@@ -34,7 +39,8 @@ pub fn resolve_targets(project: &Project, targets: &[String], cwd: &str, glob: b
     };
 
     if targets.is_empty() {
-        let default = paths::join_normalized(cwd, "dvc.yaml").unwrap_or_else(|| "dvc.yaml".to_string());
+        let default =
+            paths::join_normalized(cwd, "dvc.yaml").unwrap_or_else(|| "dvc.yaml".to_string());
         if project.file(&default).is_none() {
             return Err(TargetError::NoPipelineFile(default));
         }
@@ -81,7 +87,8 @@ pub fn resolve_targets(project: &Project, targets: &[String], cwd: &str, glob: b
 
         let name = name_part.unwrap_or_default();
         // A bare name: stages of the pipeline in `cwd` first, then anywhere.
-        let local = paths::join_normalized(cwd, "dvc.yaml").unwrap_or_else(|| "dvc.yaml".to_string());
+        let local =
+            paths::join_normalized(cwd, "dvc.yaml").unwrap_or_else(|| "dvc.yaml".to_string());
         let in_local: Vec<usize> = stages
             .iter()
             .filter(|(_, stage)| stage.dvcfile == local && name_matches(stage, name, glob))
@@ -99,7 +106,10 @@ pub fn resolve_targets(project: &Project, targets: &[String], cwd: &str, glob: b
         if found.is_empty() {
             return Err(unknown(target, &stages, name));
         }
-        let mut files: Vec<&str> = found.iter().map(|&index| stages[index].1.dvcfile.as_str()).collect();
+        let mut files: Vec<&str> = found
+            .iter()
+            .map(|&index| stages[index].1.dvcfile.as_str())
+            .collect();
         files.dedup();
         if files.len() > 1 && !glob {
             return Err(TargetError::Ambiguous {
@@ -115,7 +125,10 @@ pub fn resolve_targets(project: &Project, targets: &[String], cwd: &str, glob: b
 }
 
 fn selected_len(stages: &[(usize, &crate::pipeline::Stage)], path: &str) -> usize {
-    stages.iter().filter(|(_, stage)| stage.dvcfile == path).count()
+    stages
+        .iter()
+        .filter(|(_, stage)| stage.dvcfile == path)
+        .count()
 }
 
 /// Splits `file:stage` (the file part contains a `/` or ends in `dvc.yaml`), or
@@ -140,8 +153,15 @@ fn name_matches(stage: &crate::pipeline::Stage, name: &str, glob: bool) -> bool 
 }
 
 fn unknown(target: &str, stages: &[(usize, &crate::pipeline::Stage)], name: &str) -> TargetError {
-    let mut names: Vec<&str> = stages.iter().map(|(_, stage)| stage.name.as_str()).collect();
-    names.extend(stages.iter().filter_map(|(_, stage)| stage.group.as_deref()));
+    let mut names: Vec<&str> = stages
+        .iter()
+        .map(|(_, stage)| stage.name.as_str())
+        .collect();
+    names.extend(
+        stages
+            .iter()
+            .filter_map(|(_, stage)| stage.group.as_deref()),
+    );
     let closest = crate::suggest::closest(name, names, 3);
     let hint = if closest.is_empty() {
         "; run `retort stage list` to see the stages".to_string()
