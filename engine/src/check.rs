@@ -22,6 +22,11 @@ pub fn check_project(project: &Project, source: &dyn FileSource) -> Vec<Diagnost
         .iter()
         .flat_map(|file| file.diagnostics.iter().cloned())
         .collect();
+    // DVC validates the lock file whenever it loads a pipeline, so a broken
+    // `dvc.lock` makes the whole pipeline fail to load.
+    for file in &project.files {
+        diagnostics.extend(crate::lock::check_lock_for(source, &file.path));
+    }
     let mut checker = Checker {
         project,
         dag: &dag,
