@@ -3,7 +3,9 @@
 //! library with no protocol or async-runtime dependencies, so the command line and
 //! the language server both call it in-process.
 
+pub mod cache;
 pub mod check;
+pub mod config;
 pub mod dag;
 pub mod diagnostic;
 pub mod files;
