@@ -11,8 +11,9 @@
 //! What goes into the listing (checked against dvc 3.67.1 `dvc add`): every
 //! regular file at any depth, including `.gitignore` files and dotfiles; symlinks
 //! to files, hashed by their target's content. Left out: empty directories,
-//! symlinks to directories (not followed), and whatever the `.dvcignore` rules
-//! and DVC's built-in rules (`.git`, `.hg`, `.dvc`) ignore. A `.dvcignore` file
+//! symlinks to directories (not followed), directories that hold a `.dvc` entry
+//! (nested DVC repositories), and whatever the `.dvcignore` rules and DVC's
+//! built-in rules (`.git`, `.hg`, `.dvc`) ignore. A `.dvcignore` file
 //! inside the directory is an error, as in DVC. A broken symlink is an error, as
 //! in DVC. FIFOs, sockets and device files are an error here, where DVC would
 //! try to read them (and blocks forever on a FIFO).
@@ -29,7 +30,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::fsutil::{FsError, IoResultExt};
-use crate::hash::dvcignore::{DirRules, DvcIgnore, DVCIGNORE_FILE};
+use crate::hash::dvcignore::{is_nested_repo, DirRules, DvcIgnore, DVCIGNORE_FILE};
 use crate::hash::file::hash_bytes;
 use crate::hash::parallel::{hash_files, FileToHash};
 use crate::hash::{HashError, HashOptions};
@@ -247,7 +248,7 @@ fn walk(
         };
 
         if file_type.is_dir() {
-            if !rules.is_ignored(Path::new(&relpath), true) {
+            if !rules.is_ignored(Path::new(&relpath), true) && !is_nested_repo(&path) {
                 subdirs.push((path, relpath));
             }
             continue;

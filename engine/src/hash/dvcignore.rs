@@ -6,7 +6,11 @@
 //! first, then the patterns of each `.dvcignore` from the repository root down, and
 //! the last matching pattern wins. So a deeper `.dvcignore` overrides a shallower
 //! one, and `!.git` in a `.dvcignore` would re-include `.git`. An ignored directory
-//! is not entered, so nothing below it can be re-included.
+//! is not entered, so nothing below it can be re-included. A `.dvcignore` that the
+//! rules above it ignore is not read.
+//!
+//! Directories that contain a `.dvc` entry (a file or a directory) are nested DVC
+//! repositories, and DVC skips them whole, whatever the patterns say.
 
 use std::collections::HashMap;
 use std::fs;
@@ -76,6 +80,15 @@ impl DvcIgnore {
                         .strip_prefix(component)
                         .map(Path::to_path_buf)
                         .unwrap_or_default();
+                    // DVC does not read a `.dvcignore` that the rules above it ignore.
+                    let parent_rules = DirRules {
+                        levels: levels.iter().rev().cloned().collect(),
+                        builtin: self.builtin.clone(),
+                    };
+                    let own_file = Path::new(component.as_os_str()).join(DVCIGNORE_FILE);
+                    if parent_rules.is_ignored(&own_file, false) {
+                        continue;
+                    }
                     if let Some(rules) = self.rules_of(&level_dir)? {
                         levels.push(Level {
                             prefix: to_base.clone(),
@@ -112,12 +125,16 @@ impl DvcIgnore {
         let mut dir = base;
         for (index, component) in components.iter().enumerate() {
             let last = index + 1 == components.len();
+            let component_is_dir = if last { is_dir } else { true };
             let rules = self.rules_below(&dir)?;
             let name = Path::new(component.as_os_str());
-            if rules.is_ignored(name, if last { is_dir } else { true }) {
+            if rules.is_ignored(name, component_is_dir) {
                 return Ok(true);
             }
             dir.push(component);
+            if component_is_dir && is_nested_repo(&dir) {
+                return Ok(true);
+            }
         }
         Ok(false)
     }
@@ -139,6 +156,12 @@ impl DvcIgnore {
             .insert(dir.to_path_buf(), parsed.clone());
         Ok(parsed)
     }
+}
+
+/// Whether `dir` is the root of a nested DVC repository (it has a `.dvc` entry
+/// of any kind). DVC leaves such directories out of its walks entirely.
+pub fn is_nested_repo(dir: &Path) -> bool {
+    fs::symlink_metadata(dir.join(".dvc")).is_ok()
 }
 
 fn builtin_rules() -> Gitignore {
