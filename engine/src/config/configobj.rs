@@ -230,10 +230,7 @@ fn parse_value(text: &str) -> Option<IniValue> {
     let mut items = Vec::new();
     let mut rest = text;
     // Items that end in a comma.
-    loop {
-        let Some((item, after_item)) = take_token(rest, true) else {
-            break;
-        };
+    while let Some((item, after_item)) = take_token(rest, true) {
         let after_item = after_item.trim_start();
         let Some(after_comma) = after_item.strip_prefix(',') else {
             break;

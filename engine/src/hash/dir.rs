@@ -27,7 +27,8 @@ use std::fs::{self, Metadata};
 use std::io;
 use std::path::Path;
 
-use serde_json::{json, Value};
+use rayon::prelude::*;
+use serde_json::Value;
 
 use crate::fsutil::{FsError, IoResultExt};
 use crate::hash::dvcignore::{is_nested_repo, DirRules, DvcIgnore, DVCIGNORE_FILE};
@@ -77,13 +78,28 @@ impl DirObject {
 
     /// The exact bytes DVC stores in the cache for this listing.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let key = DirObject::hash_key(self.algorithm);
-        let list: Vec<Value> = self
-            .entries
-            .iter()
-            .map(|entry| json!({ key: entry.value, "relpath": entry.relpath }))
-            .collect();
-        json_dumps_sorted(&Value::Array(list)).into_bytes()
+        // Equal to `json_dumps_sorted` of the list of `{key: value, "relpath":
+        // relpath}` objects (both hash keys sort before "relpath"), written
+        // entry by entry to avoid building a JSON tree for large listings.
+        let key = json_dumps_sorted(&Value::String(
+            DirObject::hash_key(self.algorithm).to_string(),
+        ));
+        let mut out = String::with_capacity(self.entries.len() * 96 + 2);
+        out.push('[');
+        for (index, entry) in self.entries.iter().enumerate() {
+            if index > 0 {
+                out.push_str(", ");
+            }
+            out.push('{');
+            out.push_str(&key);
+            out.push_str(": ");
+            out.push_str(&json_dumps_sorted(&Value::String(entry.value.clone())));
+            out.push_str(", \"relpath\": ");
+            out.push_str(&json_dumps_sorted(&Value::String(entry.relpath.clone())));
+            out.push('}');
+        }
+        out.push(']');
+        out.into_bytes()
     }
 
     /// The directory hash: the digest of the listing bytes plus `.dir`. For
@@ -275,9 +291,18 @@ fn walk(
             dir: dir.to_path_buf(),
         });
     }
-    for (path, relpath) in subdirs {
-        walk(&path, &format!("{relpath}/"), rules, files)?;
-    }
+
+    // Subdirectories are listed in parallel: on large trees the walk is mostly
+    // waiting on `stat`, which several threads overlap.
+    let nested: Vec<Vec<ListedFile>> = subdirs
+        .par_iter()
+        .map(|(path, relpath)| {
+            let mut found = Vec::new();
+            walk(path, &format!("{relpath}/"), rules, &mut found)?;
+            Ok(found)
+        })
+        .collect::<Result<_, HashError>>()?;
+    files.extend(nested.into_iter().flatten());
     Ok(())
 }
 

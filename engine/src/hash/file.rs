@@ -75,27 +75,61 @@ pub fn hash_reader(
         HashAlgorithm::Blake3 => BLAKE3_READ_SIZE,
         HashAlgorithm::Md5 | HashAlgorithm::Md5Dos2Unix => DVC_CHUNK_SIZE,
     };
-    let mut buffer = vec![0u8; read_size];
+    let mut buffer = take_buffer(read_size);
     let mut hasher = StreamHasher::new(algorithm);
     let mut size = 0u64;
-    loop {
+    let result = loop {
         // md5-dos2unix needs whole chunks; the other algorithms accept any split,
         // and filling the buffer keeps the number of hasher calls low.
-        let filled = read_full(reader, &mut buffer)?;
-        if filled == 0 {
-            break;
+        let filled = match read_full(reader, &mut buffer[..read_size]) {
+            Ok(filled) => filled,
+            Err(error) => break Err(error),
+        };
+        if filled > 0 {
+            hasher.update_chunk(&buffer[..filled]);
+            size += filled as u64;
+            on_bytes(filled as u64);
         }
-        hasher.update_chunk(&buffer[..filled]);
-        size += filled as u64;
-        on_bytes(filled as u64);
-        if filled < buffer.len() {
-            break;
+        if filled < read_size {
+            break Ok(());
         }
-    }
+    };
+    return_buffer(buffer);
+    result?;
     Ok(FileDigest {
         value: hasher.finish(),
         size,
     })
+}
+
+thread_local! {
+    /// One read buffer per thread, reused across files: allocating and zeroing a
+    /// megabyte per file would cost more than hashing a small file.
+    static READ_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Takes this thread's buffer, at least `len` bytes long. The cell is left empty
+/// while the buffer is out, so a nested call on the same thread (rayon may run
+/// another file's job while BLAKE3 waits) allocates its own.
+fn take_buffer(len: usize) -> Vec<u8> {
+    let mut buffer = READ_BUFFER.with(|cell| cell.take());
+    if buffer.len() < len {
+        buffer.resize(len, 0);
+    }
+    buffer
+}
+
+fn return_buffer(buffer: Vec<u8>) {
+    READ_BUFFER.with(|cell| {
+        let current = cell.take();
+        // Keep the larger one, so a thread that hashed BLAKE3 input keeps its
+        // larger buffer for later files.
+        cell.set(if current.len() > buffer.len() {
+            current
+        } else {
+            buffer
+        });
+    });
 }
 
 /// Reads until `buffer` is full or the input ends, like Python's `read(n)` on a
