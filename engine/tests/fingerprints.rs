@@ -243,3 +243,21 @@ fn store_file_lives_under_dvc_tmp() {
     assert!(saved.is_file());
     assert!(fs::metadata(&saved).unwrap().size() > 0);
 }
+
+#[test]
+fn cancelled_hashing_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    fs::write(&file, "x").unwrap();
+    let cancel = std::sync::atomic::AtomicBool::new(true);
+
+    let result = hash_path(
+        &file,
+        &HashOptions::new(HashAlgorithm::Md5).with_cancel(&cancel),
+    );
+
+    assert!(
+        matches!(result, Err(retort_engine::hash::HashError::Cancelled)),
+        "{result:?}"
+    );
+}

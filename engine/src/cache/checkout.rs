@@ -228,6 +228,7 @@ impl ObjectCache {
             ignore: None,
             fingerprints: options.fingerprints,
             progress: None,
+            cancel: None,
         };
         let digests = hash_files(std::slice::from_ref(&file), &hash_options)?;
         Ok(digests[0].value == hash.value)

@@ -20,9 +20,12 @@ mod save;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 use crate::fsutil::{self, FsError, IoResultExt, CACHE_OBJECT_MODE};
 use crate::hash::dir::DIR_SUFFIX;
+#[cfg(doc)]
+use crate::hash::HashOptions;
 use crate::hash::{DirObject, DvcIgnore, FingerprintStore, HashError, ProgressFn};
 use crate::hash_info::{HashAlgorithm, HashInfo};
 
@@ -77,6 +80,8 @@ pub struct CacheOptions<'a> {
     /// fingerprints of the files that were written.
     pub fingerprints: Option<&'a FingerprintStore>,
     pub progress: Option<ProgressFn<'a>>,
+    /// Stops the hashing phase of a save when set; see [`HashOptions::cancel`].
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 impl<'a> CacheOptions<'a> {
@@ -86,6 +91,7 @@ impl<'a> CacheOptions<'a> {
             ignore: None,
             fingerprints: None,
             progress: None,
+            cancel: None,
         }
     }
 

@@ -68,6 +68,7 @@ impl ObjectCache {
             ignore: options.ignore,
             fingerprints: options.fingerprints,
             progress: options.progress,
+            cancel: options.cancel,
         }
     }
 

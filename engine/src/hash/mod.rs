@@ -16,6 +16,7 @@ pub mod fingerprint;
 pub mod parallel;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::fsutil::FsError;
 use crate::hash_info::{HashAlgorithm, HashInfo};
@@ -84,6 +85,9 @@ pub enum HashError {
 
     #[error("'{}' does not exist", path.display())]
     NotFound { path: PathBuf },
+
+    #[error("hashing was cancelled")]
+    Cancelled,
 }
 
 /// Options shared by the functions that hash workspace paths.
@@ -96,6 +100,9 @@ pub struct HashOptions<'a> {
     /// Known hashes of unchanged files. New hashes are recorded into it.
     pub fingerprints: Option<&'a FingerprintStore>,
     pub progress: Option<ProgressFn<'a>>,
+    /// Set to `true` from another thread to stop hashing with
+    /// [`HashError::Cancelled`]; checked before each file and each chunk.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 impl<'a> HashOptions<'a> {
@@ -105,6 +112,20 @@ impl<'a> HashOptions<'a> {
             ignore: None,
             fingerprints: None,
             progress: None,
+            cancel: None,
+        }
+    }
+
+    pub fn with_cancel(mut self, cancel: &'a AtomicBool) -> HashOptions<'a> {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    /// Fails with [`HashError::Cancelled`] once cancellation was requested.
+    pub fn check_cancelled(&self) -> Result<(), HashError> {
+        match self.cancel {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(HashError::Cancelled),
+            _ => Ok(()),
         }
     }
 

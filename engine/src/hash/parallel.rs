@@ -147,11 +147,21 @@ fn hash_one(
     options: &HashOptions<'_>,
     counter: &ProgressCounter<'_>,
 ) -> Result<FileDigest, HashError> {
+    options.check_cancelled()?;
     let mut handle = File::open(&file.path).with_path("open", &file.path)?;
-    let digest = hash_reader(&mut handle, options.algorithm, &mut |bytes| {
+    let mut cancelled = false;
+    let mut reader = CancellableReader {
+        inner: &mut handle,
+        options,
+        cancelled: &mut cancelled,
+    };
+    let read = hash_reader(&mut reader, options.algorithm, &mut |bytes| {
         counter.add_bytes(bytes)
-    })
-    .with_path("read", &file.path)?;
+    });
+    if cancelled {
+        return Err(HashError::Cancelled);
+    }
+    let digest = read.with_path("read", &file.path)?;
 
     if let Some(store) = options.fingerprints {
         // Record only when the file was not replaced or written while it was
@@ -165,4 +175,22 @@ fn hash_one(
         }
     }
     Ok(digest)
+}
+
+/// A reader that fails once cancellation is requested, so a large file stops
+/// between chunks.
+struct CancellableReader<'r, 'o> {
+    inner: &'r mut File,
+    options: &'r HashOptions<'o>,
+    cancelled: &'r mut bool,
+}
+
+impl std::io::Read for CancellableReader<'_, '_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if self.options.check_cancelled().is_err() {
+            *self.cancelled = true;
+            return Err(std::io::Error::other("hashing was cancelled"));
+        }
+        self.inner.read(buffer)
+    }
 }
