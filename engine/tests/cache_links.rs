@@ -19,7 +19,7 @@ fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-/// Whether the file system under `dir` supports FICLONE.
+/// Checks whether the file system under `dir` supports FICLONE.
 fn supports_reflink(dir: &Path) -> bool {
     let source = dir.join(".probe-source");
     let target = dir.join(".probe-target");

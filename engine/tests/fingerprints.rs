@@ -72,7 +72,7 @@ fn changed_file_is_read_again() {
     store.record(&file, fingerprint(&file), HashAlgorithm::Md5, SENTINEL);
 
     // Same size, and the old modification time put back: only the inode change
-    // time tells the content changed.
+    // time shows that the content changed.
     let old_mtime = filetime::FileTime::from_last_modification_time(&fs::metadata(&file).unwrap());
     fs::write(&file, "after!").unwrap();
     filetime::set_file_mtime(&file, old_mtime).unwrap();

@@ -20,7 +20,7 @@ use crate::hash::parallel::{hash_files, FileToHash};
 use crate::hash::{HashError, HashOptions};
 use crate::hash_info::{HashAlgorithm, HashInfo};
 
-/// What a checkout changed in the workspace.
+/// Counts of the workspace files a checkout wrote, kept and deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CheckoutSummary {
     /// Files linked or copied from the cache.
@@ -200,10 +200,10 @@ impl ObjectCache {
         Ok(())
     }
 
-    /// Whether the existing workspace entry already has the object's content:
-    /// it is the object (hard link or symlink to it), or it is a regular file of
-    /// the same size whose hash, from the fingerprint store or by reading it,
-    /// matches.
+    /// Checks whether the existing workspace entry already has the object's
+    /// content, which is the case when it is the object (a hard link or symlink to it),
+    /// or a regular file of the same size whose hash matches. The hash comes from
+    /// the fingerprint store or from reading the file.
     fn has_content(
         &self,
         path: &Path,

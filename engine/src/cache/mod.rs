@@ -148,8 +148,8 @@ impl ObjectCache {
         self.algorithm
     }
 
-    /// Where the object for `hash` lives. The layout follows the hash's own
-    /// algorithm, so DVC 2 entries resolve to the legacy layout.
+    /// Returns the path of the object for `hash`. The layout follows the hash's
+    /// own algorithm, so DVC 2 entries resolve to the legacy layout.
     pub fn object_path(&self, hash: &HashInfo) -> Result<PathBuf, CacheError> {
         self.object_path_for(hash.algorithm, &hash.value)
     }
@@ -178,8 +178,8 @@ impl ObjectCache {
         Ok(base.join(&value[..2]).join(&value[2..]))
     }
 
-    /// Whether the cache holds `hash`: the object file, and for a directory also
-    /// every file its listing names.
+    /// Checks whether the cache contains `hash`: the object file, and for a
+    /// directory also every file its listing names.
     pub fn contains(&self, hash: &HashInfo) -> bool {
         let Ok(path) = self.object_path(hash) else {
             return false;

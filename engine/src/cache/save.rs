@@ -2,13 +2,14 @@
 //! a stage run): hash, insert each new object, then make the workspace path a link
 //! to the cached object with the first `cache.type` that works.
 //!
-//! How a new object gets into the cache depends on the first usable link type:
-//! reflink and copy clone or copy the workspace file and leave it in place;
-//! hardlink links the workspace file itself into the cache (it becomes read-only);
-//! symlink moves the file into the cache and leaves a symlink behind. When the
-//! object is already cached, the workspace file is replaced by a link to it,
-//! except with `copy`, where the workspace file already has the same content and
-//! is kept as it is (DVC would copy the object over it again).
+//! How a new object gets into the cache depends on the first usable link type.
+//! Reflink and copy clone or copy the workspace file and leave it in place.
+//! Hardlink links the workspace file itself into the cache, so it becomes
+//! read-only. Symlink moves the file into the cache and leaves a symlink behind.
+//!
+//! When the object is already cached, the workspace file is replaced by a link to
+//! it. The exception is `copy`: the workspace file already has the same content,
+//! so it is kept as it is (DVC would copy the object over it again).
 
 use std::collections::HashMap;
 use std::fs;

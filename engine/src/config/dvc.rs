@@ -32,7 +32,7 @@ impl Setting {
         ConfigError::new(&self.file, Some(self.line), message, fix)
     }
 
-    /// The value as text; lists are rejected.
+    /// Returns the value as text and rejects lists.
     fn text(&self, name: &str) -> Result<&str, ConfigError> {
         match &self.value {
             IniValue::Str(text) => Ok(text),
@@ -56,7 +56,7 @@ impl Setting {
     }
 }
 
-/// How `${dict}` in a stage command renders boolean values (`parsing.bool`).
+/// Rendering style of boolean values in a `${dict}` stage command (`parsing.bool`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ParsingBool {
     /// `--flag` for true and nothing for false.
@@ -66,7 +66,7 @@ pub enum ParsingBool {
     BooleanOptional,
 }
 
-/// How `${dict}` in a stage command renders list values (`parsing.list`).
+/// Rendering style of list values in a `${dict}` stage command (`parsing.list`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ParsingList {
     /// `--key a b`.
@@ -159,15 +159,15 @@ impl DvcConfig {
         self.sections.get(section)?.get(key)
     }
 
-    /// The configured remotes by name (`['remote "name"']` sections).
+    /// Lists the configured remotes by name (`['remote "name"']` sections).
     pub fn remotes(&self) -> impl Iterator<Item = (&str, &IndexMap<String, Setting>)> {
         self.sections
             .iter()
             .filter_map(|(section, settings)| Some((named_section(section, "remote")?, settings)))
     }
 
-    /// The cache directory: `cache.dir` when set, else `.dvc/cache` under
-    /// `repo_root`.
+    /// Returns the cache directory: `cache.dir` when set, else `.dvc/cache`
+    /// under `repo_root`.
     pub fn cache_dir_or_default(&self, repo_root: &Path) -> PathBuf {
         self.cache_dir
             .clone()
@@ -282,7 +282,8 @@ fn normalize_section_name(name: &str) -> String {
     name.to_string()
 }
 
-/// The name inside a `kind "name"` section header, as DVC's `_parse_named` reads it.
+/// Extracts the name inside a `kind "name"` section header, as DVC's
+/// `_parse_named` reads it.
 fn named_section<'a>(section: &'a str, kind: &str) -> Option<&'a str> {
     let rest = section.trim().strip_prefix(kind)?.trim_start();
     rest.strip_prefix('"')?.strip_suffix('"')

@@ -5,7 +5,7 @@
 //! sorted by relpath, written as Python's `json.dumps(..., sort_keys=True)`
 //! (separators `", "` and `": "`, non-ASCII as `\uXXXX`, no trailing newline).
 //! Relpaths use `/` at every depth. The directory hash is the MD5 of those bytes
-//! plus the suffix `.dir`; its size is the total of the file sizes and nfiles is
+//! plus the suffix `.dir`. Its size is the total of the file sizes, and nfiles is
 //! the number of entries.
 //!
 //! What goes into the listing (checked against dvc 3.67.1 `dvc add`): every
@@ -68,7 +68,7 @@ impl DirObject {
         DirObject { algorithm, entries }
     }
 
-    /// The JSON key that holds each entry's hash.
+    /// Returns the JSON key that contains each entry's hash.
     pub fn hash_key(algorithm: HashAlgorithm) -> &'static str {
         match algorithm {
             HashAlgorithm::Md5 | HashAlgorithm::Md5Dos2Unix => "md5",
@@ -76,7 +76,7 @@ impl DirObject {
         }
     }
 
-    /// The exact bytes DVC stores in the cache for this listing.
+    /// Serializes the listing to the exact bytes DVC stores in the cache.
     pub fn to_bytes(&self) -> Vec<u8> {
         // Equal to `json_dumps_sorted` of the list of `{key: value, "relpath":
         // relpath}` objects (both hash keys sort before "relpath"), written
@@ -102,7 +102,7 @@ impl DirObject {
         out.into_bytes()
     }
 
-    /// The directory hash: the digest of the listing bytes plus `.dir`. For
+    /// Computes the directory hash: the digest of the listing bytes plus `.dir`. For
     /// `md5-dos2unix` listings the digest is plain MD5, as the listing is JSON
     /// with no carriage returns.
     pub fn hash_value(&self) -> String {
@@ -115,8 +115,8 @@ impl DirObject {
         value
     }
 
-    /// The hash record of the directory. `size` is only set when every entry's
-    /// size is known.
+    /// Builds the hash record of the directory. `size` is only set when every
+    /// entry's size is known.
     pub fn hash_info(&self) -> HashInfo {
         let size = self
             .entries

@@ -10,7 +10,7 @@
 //! rules above it ignore is not read.
 //!
 //! Directories that contain a `.dvc` entry (a file or a directory) are nested DVC
-//! repositories, and DVC skips them whole, whatever the patterns say.
+//! repositories, and DVC skips them whole, whatever the patterns match.
 
 use std::collections::HashMap;
 use std::fs;
@@ -41,7 +41,7 @@ pub struct DvcIgnore {
 }
 
 impl DvcIgnore {
-    /// The rules of the repository at `repo_root`.
+    /// Creates the rules of the repository at `repo_root`.
     pub fn new(repo_root: &Path) -> DvcIgnore {
         DvcIgnore {
             root: Some(std::path::absolute(repo_root).unwrap_or_else(|_| repo_root.to_path_buf())),
@@ -59,8 +59,9 @@ impl DvcIgnore {
         }
     }
 
-    /// The rules that apply to entries directly inside `dir`: the `.dvcignore`
-    /// files from the repository root down to `dir` itself, and the built-in rules.
+    /// Returns the rules that apply to entries directly inside `dir`: the
+    /// `.dvcignore` files from the repository root down to `dir` itself, and the
+    /// built-in rules.
     pub fn rules_below(&self, dir: &Path) -> Result<DirRules, HashError> {
         let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         let mut levels = Vec::new();
@@ -105,7 +106,7 @@ impl DvcIgnore {
         })
     }
 
-    /// Whether `path` is ignored, either itself or through an ignored parent
+    /// Checks whether `path` is ignored, either itself or through an ignored parent
     /// directory. Paths outside the repository only see the built-in rules.
     pub fn is_ignored(&self, path: &Path, is_dir: bool) -> Result<bool, HashError> {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -139,7 +140,7 @@ impl DvcIgnore {
         Ok(false)
     }
 
-    /// The parsed `.dvcignore` of `dir`, read on first use.
+    /// Returns the parsed `.dvcignore` of `dir`, read on first use.
     fn rules_of(&self, dir: &Path) -> Result<Option<Arc<Gitignore>>, HashError> {
         if let Some(cached) = self
             .loaded
@@ -158,7 +159,7 @@ impl DvcIgnore {
     }
 }
 
-/// Whether `dir` is the root of a nested DVC repository (it has a `.dvc` entry
+/// Checks whether `dir` is the root of a nested DVC repository (it has a `.dvc` entry
 /// of any kind). DVC leaves such directories out of its walks entirely.
 pub fn is_nested_repo(dir: &Path) -> bool {
     fs::symlink_metadata(dir.join(".dvc")).is_ok()
@@ -225,8 +226,8 @@ pub struct DirRules {
 }
 
 impl DirRules {
-    /// Whether the entry at `relative` (relative to the directory these rules were
-    /// made for) is ignored by its own name and path. The caller skips the
+    /// Checks whether the entry at `relative` (relative to the directory these
+    /// rules were made for) is ignored by its own name and path. The caller skips the
     /// contents of ignored directories.
     pub fn is_ignored(&self, relative: &Path, is_dir: bool) -> bool {
         for level in &self.levels {

@@ -199,9 +199,9 @@ impl StreamHasher {
     }
 }
 
-/// DVC's text heuristic (`istextblock`): an empty block is text; a block with a
-/// NUL byte is binary; otherwise it is text when at most 30% of its bytes are
-/// outside printable ASCII and `\n \r \t \f \b`.
+/// Applies DVC's text heuristic (`istextblock`). An empty block is text, and a
+/// block with a NUL byte is binary. Any other block is text when at most 30% of
+/// its bytes are outside printable ASCII and `\n \r \t \f \b`.
 pub fn is_text_block(block: &[u8]) -> bool {
     if block.is_empty() {
         return true;

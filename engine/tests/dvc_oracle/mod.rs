@@ -76,8 +76,8 @@ impl Dvc {
         git(dir, &["commit", "-q", "-m", "init"]);
     }
 
-    /// The Python interpreter of DVC's environment, read from the shebang of the
-    /// `dvc` script, for asking DVC's libraries directly.
+    /// Finds the Python interpreter of DVC's environment from the shebang of the
+    /// `dvc` script, for calling DVC's libraries directly.
     pub fn python(&self) -> Option<PathBuf> {
         let text = std::fs::read(&self.executable).ok()?;
         let first_line = text.split(|&byte| byte == b'\n').next()?;
@@ -115,7 +115,7 @@ pub struct DvcOut {
     pub isexec: bool,
 }
 
-/// Every file under `dir`, relative and sorted.
+/// Lists every file under `dir`, relative and sorted.
 pub fn files_under(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
     collect(dir, dir, &mut found);
