@@ -31,15 +31,16 @@ small="$work/small"
 if [ ! -d "$small" ] || [ "$(find "$small" -type f | wc -l)" -ne "$small_count" ]; then
     echo "writing $small_count files of $small_kib KiB to $small..."
     rm -rf "$small"
-    mkdir -p "$small"
-    head -c $((small_count * small_kib * 1024)) /dev/urandom \
-        | split -a 6 -d -b $((small_kib * 1024)) - "$small/f"
     # Spread the files over 100 subdirectories, as real data sets do.
-    for index in $(seq 0 99); do mkdir -p "$small/d$index"; done
-    index=0
-    for file in "$small"/f*; do
-        mv "$file" "$small/d$((index % 100))/"
-        index=$((index + 1))
+    per_dir=$(( (small_count + 99) / 100 ))
+    remaining=$small_count
+    for index in $(seq 0 99); do
+        count=$(( remaining < per_dir ? remaining : per_dir ))
+        [ "$count" -gt 0 ] || break
+        mkdir -p "$small/d$index"
+        head -c $((count * small_kib * 1024)) /dev/urandom \
+            | split -a 6 -d -b $((small_kib * 1024)) - "$small/d$index/f"
+        remaining=$((remaining - count))
     done
 fi
 cat "$big" > /dev/null
@@ -61,7 +62,7 @@ best_of() {
 }
 
 retort() {
-    "$hash_path" --repeat "$repeat" --algorithm "$1" "$2" | awk '{ print $2 }'
+    "$hash_path" --repeat "$repeat" --algorithm "$@" | awk '{ print $2 }'
 }
 
 ratio() {
@@ -72,6 +73,7 @@ cores=$(nproc)
 echo
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $cores cores"
 echo "data: $big_mib MiB file; $small_count files of $small_kib KiB; best of $repeat runs"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 md5sum_big=$(best_of "md5sum '$big'")
@@ -81,6 +83,10 @@ md5sum_small=$(best_of "find '$small' -type f -print0 | xargs -0 md5sum")
 md5sum_small_parallel=$(best_of "find '$small' -type f -print0 | xargs -0 -P $cores -n 500 md5sum")
 retort_small=$(retort md5 "$small")
 blake3_small=$(retort blake3 "$small")
+store_root="$work/store-root"
+rm -rf "$store_root"
+mkdir -p "$store_root"
+unchanged_small=$(retort md5 --store "$store_root" "$small")
 
 printf '%-44s %8s %10s\n' "measurement" "seconds" "vs md5sum"
 printf '%-44s %8s %10s\n' "md5sum, large file" "$md5sum_big" "1.00"
@@ -90,3 +96,5 @@ printf '%-44s %8s %10s\n' "md5sum, small files (one process)" "$md5sum_small" "1
 printf '%-44s %8s %10s\n' "md5sum, small files ($cores processes)" "$md5sum_small_parallel" "$(ratio "$md5sum_small_parallel" "$md5sum_small")"
 printf '%-44s %8s %10s\n' "retort md5, small files (directory hash)" "$retort_small" "$(ratio "$retort_small" "$md5sum_small")"
 printf '%-44s %8s %10s\n' "retort blake3, small files (directory hash)" "$blake3_small" "$(ratio "$blake3_small" "$md5sum_small")"
+printf '%-44s %8s %10s\n' "retort md5, small files unchanged (store)" "$unchanged_small" "$(ratio "$unchanged_small" "$md5sum_small")"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
