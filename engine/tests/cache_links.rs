@@ -447,3 +447,39 @@ fn blake3_directory_uses_blake3_listing() {
     assert!(object.starts_with(dir.path().join("cache/files/blake3")));
     assert_eq!(fs::read_to_string(object).unwrap(), expected_listing);
 }
+
+#[test]
+fn legacy_dos2unix_object_checks_out() {
+    // DVC 2 stored objects at `<cache>/<2 hex>/<rest>`, named by the MD5 of the
+    // content with CRLF turned into LF for text files.
+    let setup = setup();
+    let content = "line\r\nline\r\n";
+    let value = hash_bytes(b"line\nline\n", HashAlgorithm::Md5);
+    let object = setup.cache.root().join(&value[..2]).join(&value[2..]);
+    write(&object, content);
+    let hash = HashInfo {
+        algorithm: HashAlgorithm::Md5Dos2Unix,
+        value,
+        size: Some(content.len() as u64),
+        nfiles: None,
+        isexec: false,
+    };
+    assert!(setup.cache.contains(&hash));
+    let target = setup.workspace.join("old.txt");
+
+    let written = setup
+        .cache
+        .checkout(&target, &hash, &CacheOptions::new(&[LinkType::Copy]))
+        .unwrap();
+    let again = setup
+        .cache
+        .checkout(&target, &hash, &CacheOptions::new(&[LinkType::Copy]))
+        .unwrap();
+
+    assert_eq!(fs::read_to_string(&target).unwrap(), content);
+    assert_eq!(written.written, 1);
+    assert_eq!(
+        again.unchanged, 1,
+        "the workspace file hashes to the legacy value"
+    );
+}
