@@ -133,6 +133,9 @@ impl ObjectCache {
 
     /// Inserts a regular workspace file as `object` with the first link type that
     /// works, leaving the workspace path pointing at the same content.
+    ///
+    /// NOTE: the file is not hashed again after insertion, as in DVC, so a write
+    /// between hashing and insertion would store new content under the old name.
     fn insert_from_workspace(
         &self,
         path: &Path,
