@@ -3,12 +3,16 @@
 //! library with no protocol or async-runtime dependencies, so the command line and
 //! the language server both call it in-process.
 
+pub mod cache;
 pub mod check;
+pub mod config;
 pub mod dag;
 pub mod diagnostic;
 pub mod files;
 pub mod formats;
+pub mod fsutil;
 pub mod git;
+pub mod hash;
 pub mod hash_info;
 pub mod lock;
 pub mod node;
