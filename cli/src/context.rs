@@ -64,3 +64,16 @@ fn pathdiff(path: &Path, base: &Path) -> String {
     }
     result.display().to_string()
 }
+
+/// Opens the project around the current directory for running, and returns the
+/// current directory relative to the project root.
+pub fn open_workspace() -> Result<(retort_engine::repro::Workspace, String)> {
+    let cwd = std::env::current_dir().context("unable to read the current directory")?;
+    let root = project::discover(&cwd)?;
+    let relative = cwd
+        .strip_prefix(&root.root)
+        .map(|path| path.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let workspace = retort_engine::repro::Workspace::open(root)?;
+    Ok((workspace, relative))
+}

@@ -5,6 +5,7 @@
 
 mod commands;
 mod context;
+mod printer;
 mod render;
 
 use std::path::PathBuf;
@@ -40,6 +41,10 @@ enum Command {
     Stage(commands::stage::StageCommand),
     /// Show the stage graph.
     Dag(commands::dag::Args),
+    /// Run the stages that changed and record the results in dvc.lock.
+    Repro(commands::repro::Args),
+    /// Show which stages changed since they last ran.
+    Status(commands::status::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +65,8 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Stage(command) => commands::stage::run(command),
         Command::Dag(args) => commands::dag::run(args),
+        Command::Repro(args) => commands::repro::run(args),
+        Command::Status(args) => commands::status::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,4 +2,6 @@
 
 pub mod check;
 pub mod dag;
+pub mod repro;
 pub mod stage;
+pub mod status;

@@ -3,7 +3,15 @@
 //! `dvc.lock` and the run-cache.
 
 pub mod events;
+pub mod execute;
 pub mod plan;
+pub mod project_lock;
+pub mod run;
+pub mod state;
+pub mod status;
 pub mod targets;
+pub mod workspace;
 
 pub use events::{CancelToken, Event, EventSink, NoEvents, RestoreSource, SkipReason, Stream};
+pub use run::{reproduce, ReproError, ReproOptions, ReproReport, StageReport, StageResult};
+pub use workspace::Workspace;

@@ -1,0 +1,98 @@
+//! Prints run events the way `dvc repro` does, and installs the Ctrl-C handler
+//! that cancels a run.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use retort_engine::repro::{CancelToken, Event, EventSink, RestoreSource, SkipReason, Stream};
+
+/// Prints events to the terminal. Stage output goes to the stream it came from.
+pub struct TerminalPrinter {
+    /// Whether a stage ran before, to put a blank line between stages as DVC does.
+    state: Mutex<PrinterState>,
+}
+
+#[derive(Default)]
+struct PrinterState {
+    stage_ran: bool,
+    lock_created: Vec<String>,
+}
+
+impl TerminalPrinter {
+    pub fn new() -> TerminalPrinter {
+        TerminalPrinter {
+            state: Mutex::new(PrinterState::default()),
+        }
+    }
+}
+
+impl EventSink for TerminalPrinter {
+    fn event(&self, event: Event) {
+        let mut state = self.state.lock().expect("printer state lock");
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (`retort repro | head`) must not stop the run.
+        let _ = match event {
+            Event::StageStarted { stage, .. } => {
+                if state.stage_ran {
+                    let _ = writeln!(out);
+                }
+                state.stage_ran = true;
+                writeln!(out, "Running stage '{stage}':")
+            }
+            Event::CommandStarted { command, .. } => writeln!(out, "> {command}"),
+            Event::Output { stream, line, .. } => match stream {
+                Stream::Stdout => writeln!(out, "{line}"),
+                Stream::Stderr => writeln!(std::io::stderr(), "{line}"),
+            },
+            Event::StageSkipped { stage, reason } => match reason {
+                SkipReason::Unchanged => writeln!(out, "Stage '{stage}' didn't change, skipping"),
+                SkipReason::Frozen => writeln!(out, "Stage '{stage}' is frozen, skipping"),
+                SkipReason::UpstreamFailed(upstream) => {
+                    writeln!(out, "Stage '{stage}' skipped because '{upstream}' failed")
+                }
+            },
+            Event::StageRestored { stage, source } => {
+                if state.stage_ran {
+                    let _ = writeln!(out);
+                }
+                state.stage_ran = true;
+                let from = match source {
+                    RestoreSource::LockEntry => "",
+                    RestoreSource::RunCache => " (from the run-cache)",
+                };
+                writeln!(
+                    out,
+                    "Stage '{stage}' is cached - skipping run, checking out outputs{from}"
+                )
+            }
+            Event::StageFinished { .. } => Ok(()),
+            Event::StageFailed { .. } => Ok(()),
+            Event::LockWritten { path, created } => {
+                if created && !state.lock_created.contains(&path) {
+                    state.lock_created.push(path.clone());
+                    let _ = writeln!(out, "Generating lock file '{path}'");
+                }
+                writeln!(out, "Updating lock file '{path}'")
+            }
+            Event::Hashing { .. } => Ok(()),
+            Event::Message { text } => writeln!(std::io::stderr(), "{text}"),
+        };
+    }
+}
+
+/// A token that Ctrl-C or SIGTERM sets. The first signal asks the run to stop
+/// and kill the running command; the run then leaves every file consistent.
+pub fn cancel_on_signal() -> CancelToken {
+    let token = CancelToken::new();
+    let handler_token = token.clone();
+    let installed = ctrlc::set_handler(move || {
+        if !handler_token.is_cancelled() {
+            eprintln!("\nInterrupted: stopping the running command...");
+        }
+        handler_token.cancel();
+    });
+    if let Err(error) = installed {
+        tracing::warn!(%error, "unable to install the Ctrl-C handler");
+    }
+    token
+}
