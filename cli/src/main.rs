@@ -45,6 +45,9 @@ enum Command {
     Repro(commands::repro::Args),
     /// Show which stages changed since they last ran.
     Status(commands::status::Args),
+    /// Draw plots of the workspace or compare them across revisions.
+    #[command(subcommand)]
+    Plots(commands::plots::PlotsCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Dag(args) => commands::dag::run(args),
         Command::Repro(args) => commands::repro::run(args),
         Command::Status(args) => commands::status::run(args),
+        Command::Plots(command) => commands::plots::run(command),
     };
     match result {
         Ok(code) => code,

@@ -19,6 +19,7 @@ pub mod node;
 pub mod params;
 pub mod paths;
 pub mod pipeline;
+pub mod plots;
 pub mod project;
 pub mod pyfmt;
 pub mod repro;

@@ -70,6 +70,52 @@ impl TreeFiles {
         })?;
         Ok(blob.content().to_vec())
     }
+
+    /// Every file (blob) under a directory of the tree, as sorted project-relative
+    /// paths. An empty `dir` lists the whole project.
+    pub fn files_under(&self, dir: &str) -> io::Result<Vec<String>> {
+        let repo = self
+            .repo
+            .lock()
+            .map_err(|_| io::Error::other("git repository lock poisoned"))?;
+        let root = repo.find_tree(self.tree).map_err(io::Error::other)?;
+        let full = self.full_path(dir);
+        let tree = if full.is_empty() {
+            root
+        } else {
+            let entry = root.get_path(Path::new(&full)).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("'{dir}' is not in the commit"),
+                )
+            })?;
+            let object = entry.to_object(&repo).map_err(io::Error::other)?;
+            object.into_tree().map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("'{dir}' is a file in the commit"),
+                )
+            })?
+        };
+        let base = dir.trim_matches('/');
+        let mut found = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                if let Ok(name) = entry.name() {
+                    let inside = format!("{parent}{name}");
+                    found.push(if base.is_empty() {
+                        inside
+                    } else {
+                        format!("{base}/{inside}")
+                    });
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(io::Error::other)?;
+        found.sort();
+        Ok(found)
+    }
 }
 
 impl FileSource for TreeFiles {
