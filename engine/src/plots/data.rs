@@ -93,12 +93,14 @@ pub fn load(files: &dyn PlotFiles, path: &str, header: bool) -> Result<PlotData,
         ".py" => Some(Format::Python),
         ".yaml" | ".yml" => Some(Format::Yaml),
         ".csv" | ".tsv" => None,
-        _ => return Err(SourceError::new(
-            "PlotMetricTypeError",
-            format!(
+        _ => {
+            return Err(SourceError::new(
+                "PlotMetricTypeError",
+                format!(
                 "'{path}' - file type error\nOnly JSON, YAML, CSV and TSV formats are supported."
             ),
-        )),
+            ))
+        }
     };
     let bytes = read(path)?;
     let text = String::from_utf8(bytes).map_err(|_| {

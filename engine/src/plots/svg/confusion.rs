@@ -262,12 +262,13 @@ fn svg_panel_open(svg: &mut Svg) -> &mut String {
 fn colour_legend(svg: &mut Svg, x: f64, y: f64, max: f64, normalized: bool) {
     let height = 160.0;
     let mut stops = String::new();
-    for (t, _) in RAMP {
+    // Dark (the maximum) at the top; stop offsets must ascend.
+    for (t, _) in RAMP.iter().rev() {
         let _ = write!(
             stops,
             r#"<stop offset="{}" stop-color="{}"/>"#,
             num(1.0 - t),
-            ramp(t)
+            ramp(*t)
         );
     }
     let id = format!("ramp{}", (max * 1000.0) as u64);
