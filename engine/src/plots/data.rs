@@ -76,9 +76,10 @@ pub fn load(files: &dyn PlotFiles, path: &str, header: bool) -> Result<PlotData,
             ));
         }
         files.read_bytes(path).map_err(|error| match error.kind() {
+            // Python's text for the same error, which DVC reports.
             io::ErrorKind::NotFound => SourceError::new(
                 "FileNotFoundError",
-                format!("'{path}' does not exist at this revision"),
+                format!("[Errno 2] No such file or directory: '{path}'"),
             ),
             _ => SourceError::new("OSError", format!("unable to read '{path}': {error}")),
         })

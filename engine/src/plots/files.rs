@@ -13,6 +13,13 @@ use crate::node::Node;
 use crate::paths;
 use crate::project::{self, ProjectRoot};
 
+/// Files DVC's file system leaves out of directory listings: pipeline files,
+/// `.dvc` files and `.dvcignore`.
+pub fn is_dvc_file(path: &str) -> bool {
+    let name = paths::file_name(path);
+    name == "dvc.yaml" || name == ".dvcignore" || name.ends_with(".dvc")
+}
+
 /// Read access to the files of one revision.
 pub trait PlotFiles: Send + Sync {
     /// Text access for loading `dvc.yaml` and params files.
@@ -67,7 +74,10 @@ impl PlotFiles for WorkspaceFiles {
                 continue;
             }
             if let Ok(relative) = entry.path().strip_prefix(root) {
-                found.push(relative.to_string_lossy().replace('\\', "/"));
+                let relative = relative.to_string_lossy().replace('\\', "/");
+                if !is_dvc_file(&relative) {
+                    found.push(relative);
+                }
             }
         }
         found.sort();
@@ -259,6 +269,7 @@ impl PlotFiles for RevisionFiles {
                 .filter(|path| paths::is_within(path, dir) && path.as_str() != dir)
                 .cloned(),
         );
+        found.retain(|path| !is_dvc_file(path));
         found.sort();
         found.dedup();
         Ok(found)
@@ -332,7 +343,14 @@ mod tests {
     #[test]
     fn workspace_directories_expand_to_every_file_inside_sorted() {
         let dir = tempfile::tempdir().unwrap();
-        for file in ["logs/b.tsv", "logs/a.tsv", "logs/deep/c.tsv", "other.csv"] {
+        for file in [
+            "logs/b.tsv",
+            "logs/a.tsv",
+            "logs/deep/c.tsv",
+            "logs/dvc.yaml",
+            "logs/x.dvc",
+            "other.csv",
+        ] {
             let path = dir.path().join(file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x\n").unwrap();

@@ -317,3 +317,87 @@ fn tooltip(fields: &[&str]) -> Json {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::yaml;
+    use crate::plots::convert::flat_datapoints;
+    use crate::plots::props::PlotProps;
+    use indexmap::IndexMap;
+
+    fn plot(id: &str, props: &str, data: &str) -> VegaPlot {
+        let props = PlotProps::from_node(yaml::parse(props).root.as_ref());
+        let files: IndexMap<String, Json> =
+            IndexMap::from([(id.to_string(), Json::parse(data).unwrap())]);
+        let (rows, resolved) = flat_datapoints(id, &files, &props, "workspace")
+            .unwrap()
+            .unwrap();
+        VegaPlot {
+            id: id.to_string(),
+            title: id.to_string(),
+            template: None,
+            rows,
+            props: Some(resolved),
+            revisions: vec!["workspace".to_string()],
+        }
+    }
+
+    const DATA: &str = r#"[{"epoch": "1", "train_loss": "0.7", "test_loss": "0.73"}]"#;
+
+    #[test]
+    fn several_fields_get_a_dash_each_and_rows_drop_the_unvaried_filename() {
+        let plot = plot("h.csv", "x: epoch\ny: [train_loss, test_loss]", DATA);
+        let filled = fill_template(&plot, &Template::built_in("linear").unwrap())
+            .unwrap()
+            .unwrap();
+        let encoding = filled.spec.get("encoding").unwrap();
+        // The encodings `dvc plots show --json` gives for the same file.
+        assert_eq!(
+            encoding.get("strokeDash").unwrap().to_compact(),
+            r#"{"field":"field","scale":{"domain":["test_loss","train_loss"],"range":[[1,0],[8,8]]},"legend":{"symbolFillColor":"transparent","symbolStrokeColor":"grey"}}"#
+        );
+        assert_eq!(
+            encoding.get("color").unwrap().to_compact(),
+            r##"{"field":"rev","scale":{"domain":["workspace"],"range":["#945dd6"]}}"##
+        );
+        assert_eq!(
+            filled.rows[0].to_compact(),
+            r#"{"epoch":"1","train_loss":"0.7","test_loss":"0.73","dvc_inferred_y_value":"0.7","rev":"workspace","field":"train_loss"}"#
+        );
+        assert_eq!(filled.series_field.as_deref(), Some("field"));
+        assert_eq!(filled.series_domain, vec!["test_loss", "train_loss"]);
+        let text = filled.spec.to_compact();
+        assert!(!text.contains("<DVC_METRIC_"), "{text}");
+    }
+
+    #[test]
+    fn one_source_leaves_unused_placeholders_empty_and_rows_untagged() {
+        let plot = plot("h.csv", "x: epoch\ny: test_loss", DATA);
+        let filled = fill_template(&plot, &Template::built_in("linear").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            filled
+                .spec
+                .get("encoding")
+                .unwrap()
+                .get("strokeDash")
+                .unwrap()
+                .to_compact(),
+            "{}"
+        );
+        assert_eq!(
+            filled.rows[0].to_compact(),
+            r#"{"epoch":"1","train_loss":"0.7","test_loss":"0.73","rev":"workspace"}"#
+        );
+        assert_eq!(filled.series_field, None);
+        let data = filled.spec.get("data").unwrap().get("values").unwrap();
+        assert_eq!(data.as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn field_names_with_dots_are_escaped_for_vega() {
+        assert_eq!(escape_field("metrics.acc[0]"), r"metrics\.acc\[0\]");
+    }
+}

@@ -125,7 +125,10 @@ pub fn to_json(
             Json::Array(issues.iter().map(issue_json).collect()),
         );
     }
-    output.insert("data".to_string(), Json::Object(data));
+    // DVC drops empty keys from this output.
+    if !data.is_empty() {
+        output.insert("data".to_string(), Json::Object(data));
+    }
     Ok(Json::Object(output))
 }
 

@@ -212,3 +212,138 @@ pub fn templates_dir(root: &ProjectRoot) -> Option<std::path::PathBuf> {
     let dir = root.dvc_dir().join("plots");
     dir.is_dir().then_some(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plots::group::Plot;
+
+    fn write(root: &std::path::Path, path: &str, text: &str) {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Every definition form in one project: path-keyed, named (several files),
+    /// `x` per file, a directory, an image, stage-level outputs (one also
+    /// defined at the top level, one a directory inside a top-level one) and a
+    /// nested `dvc.yaml`.
+    fn fixture() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".dvc")).unwrap();
+        write(
+            root,
+            "eval/loss.csv",
+            "step,loss,val_loss\n0,1.0,1.2\n1,0.5,0.7\n2,0.25,0.4\n",
+        );
+        write(root, "eval/other.csv", "a,b\n1,2\n3,4\n");
+        write(root, "logs/a.tsv", "step\tm\n0\t1\n1\t2\n");
+        write(root, "logs/b.tsv", "step\tm\n0\t3\n1\t4\n");
+        write(root, "logs/deep/c.tsv", "step\tq\n0\t3\n");
+        write(root, "imgs/a.png", "PNG");
+        write(
+            root,
+            "eval/nested.json",
+            r#"{"train": [{"x": 1, "acc": 0.5}, {"x": 2, "acc": 0.7}], "n": 3}"#,
+        );
+        write(root, "sub/s.csv", "step,z\n0,1\n1,2\n");
+        write(
+            root,
+            "dvc.yaml",
+            "stages:\n  s:\n    cmd: echo hi\n    plots:\n      - eval/loss.csv:\n          cache: false\n          y: loss\n      - logs/deep:\n          cache: false\n\
+             plots:\n  - eval/loss.csv:\n      x: step\n      y: [loss, val_loss]\n  - Combined:\n      x: step\n      y: {eval/loss.csv: loss, eval/other.csv: [a, b]}\n\
+             \x20 - XY:\n      x: {eval/loss.csv: step}\n      y: {eval/loss.csv: val_loss}\n      template: scatter\n  - eval/nested.json\n  - logs:\n      x: step\n  - imgs/a.png\n",
+        );
+        write(
+            root,
+            "sub/dvc.yaml",
+            "plots:\n  - s.csv:\n      y: z\n  - SubNamed:\n      y: {s.csv: z}\n",
+        );
+        dir
+    }
+
+    fn rows(plot: &Plot) -> String {
+        match plot {
+            Plot::Vega(vega) => crate::plots::Json::Array(vega.rows.clone()).to_compact(),
+            Plot::Image(_) => String::new(),
+        }
+    }
+
+    #[test]
+    fn plot_ids_and_rows_follow_dvc_for_every_definition_form() {
+        let dir = fixture();
+        let root = crate::project::discover(dir.path()).unwrap();
+        let result =
+            collect_plots(&root, &[WORKSPACE.to_string()], &PlotsOptions::default()).unwrap();
+        let ids: Vec<&str> = result.plots.iter().map(Plot::id).collect();
+        // Recorded from `dvc plots show --json` (DVC 3.67.1) on the same files.
+        assert_eq!(
+            ids,
+            vec![
+                "dvc.yaml::eval/loss.csv",
+                "eval/loss.csv",
+                "Combined",
+                "XY",
+                "eval/nested.json",
+                "logs/a.tsv",
+                "logs/b.tsv",
+                "dvc.yaml::logs/deep/c.tsv",
+                "logs/deep/c.tsv",
+                "imgs/a.png",
+                "sub/s.csv",
+                "SubNamed",
+            ]
+        );
+        let by_id = |id: &str| result.plots.iter().find(|plot| plot.id() == id).unwrap();
+        assert_eq!(rows(by_id("Combined")), "[]");
+        assert_eq!(
+            result
+                .issues
+                .iter()
+                .map(|issue| issue.kind.as_str())
+                .collect::<Vec<_>>(),
+            vec!["FieldNotFoundError"]
+        );
+        assert_eq!(
+            rows(by_id("SubNamed")),
+            r#"[{"step":0,"z":"1","rev":"workspace","filename":"sub/s.csv","field":"z"},{"step":1,"z":"2","rev":"workspace","filename":"sub/s.csv","field":"z"}]"#
+        );
+        assert_eq!(
+            rows(by_id("eval/nested.json")),
+            r#"[{"x":1,"acc":0.5,"step":0,"rev":"workspace","filename":"eval/nested.json","field":"acc"},{"x":2,"acc":0.7,"step":1,"rev":"workspace","filename":"eval/nested.json","field":"acc"}]"#
+        );
+    }
+
+    #[test]
+    fn targets_select_plots_by_id_prefix_and_add_existing_files() {
+        let dir = fixture();
+        let root = crate::project::discover(dir.path()).unwrap();
+        let options = PlotsOptions {
+            targets: vec!["sub".to_string()],
+            props: PlotProps::default(),
+        };
+        let result = collect_plots(&root, &[WORKSPACE.to_string()], &options).unwrap();
+        let ids: Vec<&str> = result.plots.iter().map(Plot::id).collect();
+        // Recorded from `dvc plots show sub --json`: the directory target adds
+        // its files (not `dvc.yaml`) as plots of their own.
+        assert_eq!(
+            ids,
+            vec!["sub/dvc.yaml::sub/s.csv", "sub/s.csv", "SubNamed"]
+        );
+    }
+
+    #[test]
+    fn workspace_comes_first_among_revisions() {
+        let revisions = [
+            "HEAD".to_string(),
+            "main".to_string(),
+            WORKSPACE.to_string(),
+            "HEAD".to_string(),
+        ];
+        assert_eq!(
+            order_revisions(&revisions),
+            vec!["workspace", "HEAD", "main"]
+        );
+    }
+}

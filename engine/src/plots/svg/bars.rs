@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use super::scale::{format_tick, sort_categories, text_width, BandScale, LinearScale};
 use super::{
     legend, legend_height, legend_width, num, plot_area_open, x_axis_linear, y_axis_band,
-    ChartData, PlotBox, SampleKind, Svg, MAX_LABEL_WIDTH, PLOT_WIDTH, TICK_SIZE, TOP,
+    ChartData, PlotBox, SampleKind, Svg, MAX_CATEGORY_WIDTH, PLOT_WIDTH, TICK_SIZE, TOP,
 };
 use crate::plots::json::Json;
 
@@ -72,7 +72,7 @@ pub(super) fn render(data: &ChartData, sorted: bool) -> String {
         .iter()
         .map(|category| text_width(category, TICK_SIZE))
         .fold(0.0, f64::max)
-        .min(MAX_LABEL_WIDTH / 2.0);
+        .min(MAX_CATEGORY_WIDTH);
     let left = 24.0 + 12.0 + label_width;
     let top = if panels.len() > 1 { TOP + 18.0 } else { TOP };
     let x_scale_probe =

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 
 use super::scale::{format_value, sort_categories, text_width, BandScale};
 use super::{
-    escape, num, x_axis_band, y_axis_band, ChartData, PlotBox, Svg, MAX_LABEL_WIDTH, TICK_SIZE, TOP,
+    escape, num, x_axis_band, y_axis_band, ChartData, PlotBox, Svg, MAX_CATEGORY_WIDTH, TICK_SIZE,
+    TOP,
 };
 use crate::plots::json::Json;
 
@@ -113,7 +114,7 @@ pub(super) fn render(data: &ChartData, normalized: bool) -> String {
         .iter()
         .map(|category| text_width(category, TICK_SIZE))
         .fold(0.0, f64::max)
-        .min(MAX_LABEL_WIDTH / 2.0);
+        .min(MAX_CATEGORY_WIDTH);
     let left = 24.0 + 12.0 + label_width;
     let panel_title_height = 22.0;
     let x_axis_room = {
@@ -281,8 +282,14 @@ fn colour_legend(svg: &mut Svg, x: f64, y: f64, max: f64, normalized: bool) {
         num(x),
         num(y),
     );
-    for (t, value) in [(0.0, 0.0), (0.5, max / 2.0), (1.0, max)] {
-        let ty = y + height * (1.0 - t);
+    // The middle label is rounded for counts; its mark sits at its own value.
+    let middle = if normalized {
+        max / 2.0
+    } else {
+        (max / 2.0).round()
+    };
+    for value in [0.0, middle, max] {
+        let ty = y + height * (1.0 - value / max);
         let text = if normalized {
             format!("{value:.1}")
         } else {

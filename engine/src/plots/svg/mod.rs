@@ -33,8 +33,10 @@ const TEXT_COLOR: &str = "#222";
 const MUTED: &str = "#555";
 const GRID: &str = "#e4e4e4";
 const AXIS: &str = "#888";
-/// The widest a legend label or a category label may get before it is cut.
+/// The widest a legend label may get before it is cut.
 const MAX_LABEL_WIDTH: f64 = 240.0;
+/// The widest a category label on an axis may get before it is cut.
+const MAX_CATEGORY_WIDTH: f64 = 180.0;
 
 /// What a chart draws, taken from the plot and its filled template.
 pub struct ChartData<'a> {
@@ -483,7 +485,7 @@ pub(crate) fn x_axis_band(svg: &mut Svg, scale: &BandScale, area: PlotBox, label
         .iter()
         .map(|category| text_width(category, TICK_SIZE))
         .fold(0.0, f64::max)
-        .min(MAX_LABEL_WIDTH / 2.0);
+        .min(MAX_CATEGORY_WIDTH);
     let turn = widest + 4.0 > scale.step();
     svg.raw(r#"<g class="axis x-axis">"#);
     svg.line(area.x, area.bottom(), area.right(), area.bottom(), AXIS);
@@ -492,7 +494,7 @@ pub(crate) fn x_axis_band(svg: &mut Svg, scale: &BandScale, area: PlotBox, label
             svg.raw(r#"<g class="tick">"#);
             svg.line(x, area.bottom(), x, area.bottom() + 5.0, AXIS);
             if turn {
-                let shown = fit_text(category, TICK_SIZE, MAX_LABEL_WIDTH / 2.0);
+                let shown = fit_text(category, TICK_SIZE, MAX_CATEGORY_WIDTH);
                 let (tx, ty) = (x + 3.0, area.bottom() + 12.0);
                 let _ = write!(
                     svg.out,

@@ -10,7 +10,7 @@ use super::scale::{sort_categories, text_width, BandScale, LinearScale};
 use super::{
     legend, legend_height, legend_width, plot_area_open, shape_element, x_axis_band, x_axis_linear,
     y_axis_band, y_axis_linear, y_ticks_width, ChartData, PlotBox, SampleKind, Svg,
-    MAX_LABEL_WIDTH, PLOT_HEIGHT, PLOT_WIDTH, TICK_SIZE, TOP,
+    MAX_CATEGORY_WIDTH, PLOT_HEIGHT, PLOT_WIDTH, TICK_SIZE, TOP,
 };
 use crate::plots::fill::SHAPES;
 use crate::plots::json::Json;
@@ -76,13 +76,18 @@ fn categories(rows: &[Json], field: &str) -> Vec<String> {
     found
 }
 
-/// A number in `[0, 1)` from a row position and an axis, spread evenly.
-fn offset(index: usize, salt: u64) -> f64 {
-    let mut value = (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
-    value ^= value >> 31;
-    value = value.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    value ^= value >> 29;
-    (value >> 11) as f64 / (1u64 << 53) as f64
+/// A number in `[0, 1)` from a row position and an axis (splitmix64), so the
+/// two offsets of a point are independent and the picture is the same each
+/// time.
+fn offset(index: usize, axis: u64) -> f64 {
+    let mut z = (index as u64)
+        .wrapping_mul(2)
+        .wrapping_add(axis)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn render_jitter(data: &ChartData) -> String {
@@ -92,7 +97,7 @@ fn render_jitter(data: &ChartData) -> String {
         .iter()
         .map(|category| text_width(category, TICK_SIZE))
         .fold(0.0, f64::max)
-        .min(MAX_LABEL_WIDTH / 2.0);
+        .min(MAX_CATEGORY_WIDTH);
     let area = PlotBox {
         x: 24.0 + 12.0 + label_width,
         y: TOP,
@@ -127,8 +132,8 @@ fn render_jitter(data: &ChartData) -> String {
     let mut index = 0;
     draw_points(&mut svg, data, |row| {
         index += 1;
-        let x = x_scale.start(&row.get(data.x)?.label())? + offset(index, 1) * x_scale.bandwidth();
-        let y = y_scale.start(&row.get(data.y)?.label())? + offset(index, 2) * y_scale.bandwidth();
+        let x = x_scale.start(&row.get(data.x)?.label())? + offset(index, 0) * x_scale.bandwidth();
+        let y = y_scale.start(&row.get(data.y)?.label())? + offset(index, 1) * y_scale.bandwidth();
         Some((x, y))
     });
     svg.raw("</g>");
