@@ -48,7 +48,12 @@ fn run(command: &mut Command) -> Output {
 fn git(dir: &Path, args: &[&str]) -> Output {
     run(Command::new("git")
         .current_dir(dir)
-        .args(["-c", "user.email=tests@retort.invalid", "-c", "user.name=Retort tests"])
+        .args([
+            "-c",
+            "user.email=tests@retort.invalid",
+            "-c",
+            "user.name=Retort tests",
+        ])
         .args(args))
 }
 
@@ -77,7 +82,9 @@ fn digits_project(dvc: &Path) -> tempfile::TempDir {
     git(dir.path(), &["init", "-q"]);
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-qm", "digits example"]);
-    run(Command::new(dvc).current_dir(dir.path()).args(["repro", "-q"]));
+    run(Command::new(dvc)
+        .current_dir(dir.path())
+        .args(["repro", "-q"]));
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-qm", "baseline"]);
     dir
@@ -88,7 +95,10 @@ fn digits_project(dvc: &Path) -> tempfile::TempDir {
 fn change_learning_rate(dvc: &Path, dir: &Path) {
     let params = dir.join("params.yaml");
     let text = std::fs::read_to_string(&params).unwrap();
-    assert!(text.contains("lr: 0.05"), "the example's learning rate moved");
+    assert!(
+        text.contains("lr: 0.05"),
+        "the example's learning rate moved"
+    );
     std::fs::write(&params, text.replacen("lr: 0.05", "lr: 0.2", 1)).unwrap();
     run(Command::new(dvc).current_dir(dir).args(["repro", "-q"]));
 }
@@ -115,14 +125,25 @@ fn assert_same_plots(dvc: &Value, retort: &Value) {
             retort_entries.as_array().unwrap().len(),
             "{id}"
         );
-        for (want, got) in dvc_entries.as_array().unwrap().iter().zip(retort_entries.as_array().unwrap()) {
+        for (want, got) in dvc_entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(retort_entries.as_array().unwrap())
+        {
             assert_eq!(want["type"], got["type"], "{id}");
             assert_eq!(want["revisions"], got["revisions"], "{id}");
             let (want, got) = (&want["content"], &got["content"]);
-            assert_eq!(want["data"]["values"], got["data"]["values"], "rows of {id}");
+            assert_eq!(
+                want["data"]["values"], got["data"]["values"],
+                "rows of {id}"
+            );
             assert_eq!(want["title"], got["title"], "title of {id}");
             for channel in ["color", "strokeDash", "shape"] {
-                assert_eq!(want["encoding"][channel], got["encoding"][channel], "{channel} of {id}");
+                assert_eq!(
+                    want["encoding"][channel], got["encoding"][channel],
+                    "{channel} of {id}"
+                );
             }
         }
     }
@@ -135,8 +156,10 @@ struct Drawing {
 
 impl Drawing {
     fn read(path: &Path) -> Drawing {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-        roxmltree::Document::parse(&text).unwrap_or_else(|error| panic!("{} is not valid XML: {error}", path.display()));
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        roxmltree::Document::parse(&text)
+            .unwrap_or_else(|error| panic!("{} is not valid XML: {error}", path.display()));
         Drawing { text }
     }
 
@@ -145,7 +168,11 @@ impl Drawing {
     }
 
     fn count(&self, class: &str) -> usize {
-        self.with(|doc| doc.descendants().filter(|node| has_class(node, class)).count())
+        self.with(|doc| {
+            doc.descendants()
+                .filter(|node| has_class(node, class))
+                .count()
+        })
     }
 
     /// `(revision, series)` of every legend entry.
@@ -156,7 +183,9 @@ impl Drawing {
                 .map(|node| {
                     (
                         node.attribute("data-rev").unwrap_or_default().to_string(),
-                        node.attribute("data-series").unwrap_or_default().to_string(),
+                        node.attribute("data-series")
+                            .unwrap_or_default()
+                            .to_string(),
                     )
                 })
                 .collect()
@@ -194,7 +223,11 @@ impl Drawing {
                     .map(|part| part.parse().unwrap())
                     .collect()
             };
-            let (bbox, xd, yd) = (numbers("data-box"), numbers("data-x-domain"), numbers("data-y-domain"));
+            let (bbox, xd, yd) = (
+                numbers("data-box"),
+                numbers("data-x-domain"),
+                numbers("data-y-domain"),
+            );
             let group = doc
                 .descendants()
                 .find(|node| {
@@ -203,7 +236,10 @@ impl Drawing {
                         && node.attribute("data-series") == Some(series)
                 })
                 .unwrap_or_else(|| panic!("no series {revision}/{series}"));
-            let line = group.descendants().find(|node| has_class(node, "line")).expect("a line");
+            let line = group
+                .descendants()
+                .find(|node| has_class(node, "line"))
+                .expect("a line");
             line.attribute("points")
                 .unwrap()
                 .split_whitespace()
@@ -244,7 +280,10 @@ fn csv_columns(text: &str, x: &str, y: &str) -> Vec<(f64, f64)> {
 fn assert_points_match(drawn: &[(f64, f64)], data: &[(f64, f64)], what: &str) {
     assert_eq!(drawn.len(), data.len(), "{what}: number of points");
     for ((dx, dy), (x, y)) in drawn.iter().zip(data) {
-        assert!((dx - x).abs() < 0.01 && (dy - y).abs() < 0.001, "{what}: drew ({dx}, {dy}) for ({x}, {y})");
+        assert!(
+            (dx - x).abs() < 0.01 && (dy - y).abs() < 0.001,
+            "{what}: drew ({dx}, {dy}) for ({x}, {y})"
+        );
     }
 }
 
@@ -272,10 +311,20 @@ const DIGITS_SVGS: [&str; 7] = [
 
 fn assert_offline_page(index: &Path, charts: usize) {
     let html = std::fs::read_to_string(index).unwrap();
-    assert_eq!(html.matches("<svg ").count(), charts, "one inline drawing per chart");
+    assert_eq!(
+        html.matches("<svg ").count(),
+        charts,
+        "one inline drawing per chart"
+    );
     assert!(!html.contains("<script"), "the page needs no JavaScript");
-    assert!(!html.contains("src=\"http"), "the page loads nothing from the network");
-    assert!(!html.contains("<link"), "the page has no external style sheet");
+    assert!(
+        !html.contains("src=\"http"),
+        "the page loads nothing from the network"
+    );
+    assert!(
+        !html.contains("<link"),
+        "the page has no external style sheet"
+    );
 }
 
 #[test]
@@ -287,7 +336,10 @@ fn plots_show_on_the_example_draws_every_series_and_matches_dvc_rows() {
     retort(dir, &["plots", "show", "-o", "out"]);
     let out = dir.join("out");
     assert_offline_page(&out.join("index.html"), DIGITS_SVGS.len());
-    assert_eq!(svg_files(&out), DIGITS_SVGS.iter().map(|name| name.to_string()).collect());
+    assert_eq!(
+        svg_files(&out),
+        DIGITS_SVGS.iter().map(|name| name.to_string()).collect()
+    );
 
     // Loss: one revision times two fields.
     let loss = Drawing::read(&out.join("reports_train_history_csv.svg"));
@@ -313,16 +365,27 @@ fn plots_show_on_the_example_draws_every_series_and_matches_dvc_rows() {
     let confusion = Drawing::read(&out.join("reports_confusion_csv.svg"));
     assert_eq!(confusion.count("panel"), 1);
     assert_eq!(confusion.count("cell"), 100);
-    let images = std::fs::read_to_string(dir.join("reports/confusion.csv")).unwrap().lines().count() - 1;
+    let images = std::fs::read_to_string(dir.join("reports/confusion.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
     let counted: f64 = confusion.with(|doc| {
         doc.descendants()
             .filter(|node| has_class(node, "cell"))
-            .map(|node| node.attribute("data-value").unwrap().parse::<f64>().unwrap())
+            .map(|node| {
+                node.attribute("data-value")
+                    .unwrap()
+                    .parse::<f64>()
+                    .unwrap()
+            })
             .sum()
     });
     assert_eq!(counted as usize, images);
 
-    let want = json_output(&run(Command::new(&dvc).current_dir(dir).args(["plots", "show", "--json"])));
+    let want = json_output(&run(Command::new(&dvc)
+        .current_dir(dir)
+        .args(["plots", "show", "--json"])));
     let got = json_output(&retort(dir, &["plots", "show", "--json"]));
     assert_same_plots(&want, &got);
 }
@@ -337,7 +400,10 @@ fn plots_diff_after_a_param_change_draws_one_colour_per_revision() {
     retort(dir, &["plots", "diff", "HEAD", "workspace", "-o", "out"]);
     let out = dir.join("out");
     assert_offline_page(&out.join("index.html"), DIGITS_SVGS.len());
-    assert_eq!(svg_files(&out), DIGITS_SVGS.iter().map(|name| name.to_string()).collect());
+    assert_eq!(
+        svg_files(&out),
+        DIGITS_SVGS.iter().map(|name| name.to_string()).collect()
+    );
 
     // Two revisions times two fields, workspace first as in DVC.
     let loss = Drawing::read(&out.join("reports_train_history_csv.svg"));
@@ -347,15 +413,27 @@ fn plots_diff_after_a_param_change_draws_one_colour_per_revision() {
     assert_eq!(legend[0].0, "workspace");
     assert_eq!(legend[3].0, "HEAD");
     let colours = loss.line_colours();
-    let workspace: BTreeSet<&str> = colours.iter().filter(|(rev, _)| rev == "workspace").map(|(_, c)| c.as_str()).collect();
-    let head: BTreeSet<&str> = colours.iter().filter(|(rev, _)| rev == "HEAD").map(|(_, c)| c.as_str()).collect();
+    let workspace: BTreeSet<&str> = colours
+        .iter()
+        .filter(|(rev, _)| rev == "workspace")
+        .map(|(_, c)| c.as_str())
+        .collect();
+    let head: BTreeSet<&str> = colours
+        .iter()
+        .filter(|(rev, _)| rev == "HEAD")
+        .map(|(_, c)| c.as_str())
+        .collect();
     assert_eq!(workspace.len(), 1, "one colour for the workspace");
     assert_eq!(head.len(), 1, "one colour for HEAD");
     assert_ne!(workspace, head, "revisions have different colours");
 
     let now = std::fs::read_to_string(dir.join("reports/train_history.csv")).unwrap();
-    let before = String::from_utf8(git(dir, &["show", "HEAD:reports/train_history.csv"]).stdout).unwrap();
-    assert_ne!(now, before, "the change of learning rate changed the history");
+    let before =
+        String::from_utf8(git(dir, &["show", "HEAD:reports/train_history.csv"]).stdout).unwrap();
+    assert_ne!(
+        now, before,
+        "the change of learning rate changed the history"
+    );
     assert_points_match(
         &loss.series_points("workspace", "train_loss"),
         &csv_columns(&now, "epoch", "train_loss"),
@@ -372,10 +450,17 @@ fn plots_diff_after_a_param_change_draws_one_colour_per_revision() {
     let confusion = Drawing::read(&out.join("reports_confusion_csv.svg"));
     assert_eq!(confusion.count("panel"), 2);
 
-    let want = json_output(&run(Command::new(&dvc)
-        .current_dir(dir)
-        .args(["plots", "diff", "HEAD", "workspace", "--json"])));
-    let got = json_output(&retort(dir, &["plots", "diff", "HEAD", "workspace", "--json"]));
+    let want = json_output(&run(Command::new(&dvc).current_dir(dir).args([
+        "plots",
+        "diff",
+        "HEAD",
+        "workspace",
+        "--json",
+    ])));
+    let got = json_output(&retort(
+        dir,
+        &["plots", "diff", "HEAD", "workspace", "--json"],
+    ));
     assert_same_plots(&want, &got);
 }
 
@@ -392,10 +477,18 @@ fn template_project() -> tempfile::TempDir {
     std::fs::create_dir_all(root.join(".dvc")).unwrap();
     let mut curve = String::from("epoch,loss,acc\n");
     for epoch in 0..12 {
-        curve.push_str(&format!("{epoch},{},{}\n", 1.0 / (epoch as f64 + 1.0), epoch as f64 / 12.0));
+        curve.push_str(&format!(
+            "{epoch},{},{}\n",
+            1.0 / (epoch as f64 + 1.0),
+            epoch as f64 / 12.0
+        ));
     }
     write(root, "curve.csv", curve.as_bytes());
-    write(root, "pred.csv", b"actual,predicted\ncat,cat\ncat,dog\ndog,dog\nbird,bird\ndog,dog\n");
+    write(
+        root,
+        "pred.csv",
+        b"actual,predicted\ncat,cat\ncat,dog\ndog,dog\nbird,bird\ndog,dog\n",
+    );
     write(
         root,
         "importance.yaml",
@@ -462,7 +555,12 @@ fn every_built_in_template_draws_its_marks() {
     let cat_row: f64 = confusion.with(|doc| {
         doc.descendants()
             .filter(|node| has_class(node, "cell") && node.attribute("data-y") == Some("cat"))
-            .map(|node| node.attribute("data-value").unwrap().parse::<f64>().unwrap())
+            .map(|node| {
+                node.attribute("data-value")
+                    .unwrap()
+                    .parse::<f64>()
+                    .unwrap()
+            })
             .sum()
     });
     assert!((cat_row - 1.0).abs() < 1e-9, "{cat_row}");
@@ -479,7 +577,9 @@ fn every_built_in_template_draws_its_marks() {
             .iter()
             .map(|name| {
                 doc.descendants()
-                    .find(|node| has_class(node, "bar") && node.attribute("data-category") == Some(name))
+                    .find(|node| {
+                        has_class(node, "bar") && node.attribute("data-category") == Some(name)
+                    })
                     .and_then(|node| node.attribute("y"))
                     .unwrap()
                     .parse()
@@ -487,11 +587,17 @@ fn every_built_in_template_draws_its_marks() {
             })
             .collect()
     });
-    assert!(tops[0] < tops[1] && tops[1] < tops[2], "largest first: {tops:?}");
+    assert!(
+        tops[0] < tops[1] && tops[1] < tops[2],
+        "largest first: {tops:?}"
+    );
     assert_eq!(Drawing::read(&out.join("Bars.svg")).count("bar"), 3);
 
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(html.contains("src=\"data:image/png;base64,iVBORw0KGg"), "the image is embedded");
+    assert!(
+        html.contains("src=\"data:image/png;base64,iVBORw0KGg"),
+        "the image is embedded"
+    );
 }
 
 #[test]
@@ -504,7 +610,14 @@ fn open_without_xdg_open_still_writes_the_page() {
         .env("PATH", empty_path.path())
         .args(["plots", "show", "--open", "Simple"]));
     let printed = String::from_utf8(output.stdout).unwrap();
-    assert!(printed.trim_end().ends_with("dvc_plots/index.html"), "{printed}");
+    assert!(
+        printed.trim_end().ends_with("dvc_plots/index.html"),
+        "{printed}"
+    );
     assert!(dir.join("dvc_plots/Simple.svg").is_file());
-    assert_eq!(svg_files(&dir.join("dvc_plots")).len(), 1, "only the target is drawn");
+    assert_eq!(
+        svg_files(&dir.join("dvc_plots")).len(),
+        1,
+        "only the target is drawn"
+    );
 }

@@ -74,6 +74,8 @@ pub struct ImagePlot {
     pub images: Vec<Image>,
 }
 
+// A handful of plots per command: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Plot {
     Vega(VegaPlot),

@@ -11,6 +11,8 @@ use super::show::PlotsResult;
 use super::template::Template;
 
 /// A plot ready to print or draw.
+// A handful of plots per command: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Prepared {
     Vega {
