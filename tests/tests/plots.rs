@@ -328,7 +328,7 @@ fn assert_offline_page(index: &Path, charts: usize) {
 }
 
 #[test]
-fn plots_show_on_the_example_draws_every_series_and_matches_dvc_rows() {
+fn show_draws_example_series_like_dvc() {
     let Some(dvc) = find_dvc() else { return };
     let project = digits_project(&dvc);
     let dir = project.path();
@@ -391,7 +391,7 @@ fn plots_show_on_the_example_draws_every_series_and_matches_dvc_rows() {
 }
 
 #[test]
-fn plots_diff_after_a_param_change_draws_one_colour_per_revision() {
+fn diff_colours_each_revision() {
     let Some(dvc) = find_dvc() else { return };
     let project = digits_project(&dvc);
     let dir = project.path();
@@ -534,7 +534,7 @@ fn template_project() -> tempfile::TempDir {
 }
 
 #[test]
-fn every_built_in_template_draws_its_marks() {
+fn built_in_templates_draw_their_marks() {
     let project = template_project();
     let dir = project.path();
     retort(dir, &["plots", "show", "-o", "out"]);
@@ -601,7 +601,7 @@ fn every_built_in_template_draws_its_marks() {
 }
 
 #[test]
-fn open_without_xdg_open_still_writes_the_page() {
+fn open_without_xdg_open_succeeds() {
     let project = template_project();
     let dir = project.path();
     let empty_path = tempfile::tempdir().unwrap();

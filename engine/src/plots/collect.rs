@@ -291,7 +291,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn targets_match_at_the_start_of_the_id_or_the_full_id() {
+    fn targets_match_id_prefixes() {
         let targets = Targets::new(&["dvclive/".to_string(), "dvc.yaml::Acc".to_string()]);
         assert!(targets.matches("dvc.yaml", "dvclive/plots/metrics/loss.tsv"));
         assert!(targets.matches("dvc.yaml", "Accuracy"));

@@ -385,7 +385,7 @@ mod tests {
     }
 
     #[test]
-    fn lists_of_records_in_nested_objects_merge_by_position() {
+    fn nested_record_lists_merge_by_position() {
         let content = Json::parse(
             r#"{"train": [{"x": 1, "acc": 0.5}, {"x": 2, "acc": 0.7}], "meta": {"val": [{"vacc": 0.4}, {"vacc": 0.6}]}, "n": 3}"#,
         )
@@ -398,7 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn missing_x_and_y_become_a_step_index_and_the_last_field() {
+    fn missing_axes_become_step_and_last_field() {
         let files = data(&[(
             "a.tsv",
             r#"[{"step": "5", "loss": "1.0"}, {"step": "6", "loss": "0.5"}]"#,
@@ -416,7 +416,7 @@ mod tests {
     }
 
     #[test]
-    fn several_y_fields_repeat_the_rows_with_an_inferred_value() {
+    fn several_y_fields_repeat_rows() {
         let files = data(&[("e/l.csv", r#"[{"step": "0", "loss": "1.0", "val": "1.2"}]"#)]);
         let (rows, resolved) =
             flat_datapoints("e/l.csv", &files, &props("x: step\ny: [loss, val]"), "HEAD")
@@ -432,7 +432,7 @@ mod tests {
     }
 
     #[test]
-    fn files_of_a_named_plot_are_shortened_by_their_common_prefix() {
+    fn file_names_lose_common_prefix() {
         let files = data(&[
             ("eval/a.csv", r#"[{"step": "0", "loss": "1"}]"#),
             ("eval/b.csv", r#"[{"step": "0", "loss": "2"}]"#),
@@ -459,7 +459,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_field_is_reported_with_the_fields_found() {
+    fn missing_field_lists_fields_found() {
         let files = data(&[("o.csv", r#"[{"a": "1", "b": "2"}]"#)]);
         let error = flat_datapoints("X", &files, &props("x: step\ny: {o.csv: a}"), "workspace")
             .unwrap_err();

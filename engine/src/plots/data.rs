@@ -15,7 +15,7 @@ use super::sv;
 /// Extensions DVC shows as images rather than as data.
 pub const IMAGE_EXTENSIONS: [&str; 5] = [".jpg", ".jpeg", ".gif", ".png", ".svg"];
 
-/// What a plot file holds.
+/// The content of a plot file.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PlotData {
     Values(Json),
@@ -33,7 +33,7 @@ impl PlotData {
     }
 }
 
-/// Why a plot file could not be loaded. `kind` is the name DVC gives the same
+/// A failure to load a plot file. `kind` is the name DVC gives the same
 /// failure in `plots show --json` errors.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{message}")]
@@ -51,7 +51,7 @@ impl SourceError {
     }
 }
 
-/// The extension with its dot, as Python's `os.path.splitext` gives it.
+/// Returns the extension with its dot, as Python's `os.path.splitext` does.
 pub fn extension(path: &str) -> &str {
     let name = paths::file_name(path);
     let stem_start = name.len() - name.trim_start_matches('.').len();

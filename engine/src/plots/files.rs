@@ -1,5 +1,4 @@
-//! Where plot files are read from: the workspace on disk, or a git revision,
-//! where files that DVC tracks (outputs with `cache: true`) are not in git and
+//! Sources of plot files: the workspace on disk, or a git revision, where files that DVC tracks (outputs with `cache: true`) are not in git and
 //! come from the DVC cache through the revision's `dvc.lock`.
 
 use std::collections::BTreeMap;
@@ -26,10 +25,10 @@ pub trait PlotFiles: Send + Sync {
     fn source(&self) -> &dyn FileSource;
     fn read_bytes(&self, path: &str) -> io::Result<Vec<u8>>;
     fn kind(&self, path: &str) -> Option<FileKind>;
-    /// Every file under a directory, as sorted project-relative paths (the
+    /// Lists every file under a directory as sorted project-relative paths (the
     /// order of fsspec's `find`, which DVC uses to expand plot directories).
     fn files_under(&self, dir: &str) -> io::Result<Vec<String>>;
-    /// The `dvc.yaml` files of the revision, root first.
+    /// Lists the `dvc.yaml` files of the revision, root first.
     fn pipeline_files(&self) -> Vec<String>;
 }
 
@@ -293,7 +292,7 @@ impl PlotFiles for RevisionFiles {
     }
 }
 
-/// The DVC cache directory: `cache.dir` from `.dvc/config.local` or
+/// Finds the DVC cache directory: `cache.dir` from `.dvc/config.local` or
 /// `.dvc/config` (relative to `.dvc/`), else `.dvc/cache`.
 fn cache_dir(root: &Path) -> PathBuf {
     let dvc_dir = root.join(".dvc");
@@ -308,7 +307,7 @@ fn cache_dir(root: &Path) -> PathBuf {
     dvc_dir.join("cache")
 }
 
-/// One value from an INI file such as DVC's config.
+/// Reads one value from an INI file such as DVC's config.
 fn ini_value(text: &str, section: &str, key: &str) -> Option<String> {
     let mut in_section = false;
     for line in text.lines() {
@@ -341,7 +340,7 @@ mod tests {
     }
 
     #[test]
-    fn workspace_directories_expand_to_every_file_inside_sorted() {
+    fn workspace_directories_expand_sorted() {
         let dir = tempfile::tempdir().unwrap();
         for file in [
             "logs/b.tsv",

@@ -1,7 +1,7 @@
 //! Filling a template with one plot, as DVC's `VegaRenderer` does: colours per
 //! revision, stroke dashes and shapes per field or file, grouping, tooltips and
-//! size placeholders, then the title, axes, labels and rows. It also tells the
-//! SVG renderer which row field tells the series apart.
+//! size placeholders, then the title, axes, labels and rows. It also returns
+//! the row field that separates series, for the SVG renderer.
 
 use super::group::VegaPlot;
 use super::json::Json;
@@ -46,7 +46,7 @@ pub struct FilledPlot {
     /// The rows as filled in: `filename` and `field` are dropped when they do
     /// not vary and joined into `filename::field` when both vary.
     pub rows: Vec<Json>,
-    /// The row field that tells series apart within a revision (`field`,
+    /// The row field that separates series within a revision (`field`,
     /// `filename` or `filename::field`), when there are several sources.
     pub series_field: Option<String>,
     /// Its values in legend order (sorted, as DVC sorts the scale domain).
@@ -66,7 +66,7 @@ fn escape_field(field: &str) -> String {
     escaped
 }
 
-/// A scale mapping `field`'s `domain` to values from `range`, cycling.
+/// Builds a scale that maps `field`'s `domain` to values from `range`, cycling.
 fn mapping<T: Clone + Into<Json>>(
     field: &str,
     domain: &[String],
@@ -346,7 +346,7 @@ mod tests {
     const DATA: &str = r#"[{"epoch": "1", "train_loss": "0.7", "test_loss": "0.73"}]"#;
 
     #[test]
-    fn several_fields_get_a_dash_each_and_rows_drop_the_unvaried_filename() {
+    fn several_fields_get_one_dash_each() {
         let plot = plot("h.csv", "x: epoch\ny: [train_loss, test_loss]", DATA);
         let filled = fill_template(&plot, &Template::built_in("linear").unwrap())
             .unwrap()
@@ -372,7 +372,7 @@ mod tests {
     }
 
     #[test]
-    fn one_source_leaves_unused_placeholders_empty_and_rows_untagged() {
+    fn one_source_empties_unused_placeholders() {
         let plot = plot("h.csv", "x: epoch\ny: test_loss", DATA);
         let filled = fill_template(&plot, &Template::built_in("linear").unwrap())
             .unwrap()

@@ -1,7 +1,8 @@
-//! Grouping definitions across revisions into the plots to draw, as DVC's
-//! `match_defs_renderers` does: one plot per id (ids that several config files
-//! define get a `config::` prefix), properties from the first revision that
-//! defines them, rows from every revision, and the problems met on the way.
+//! Grouping of definitions across revisions into the plots to draw, as DVC's
+//! `match_defs_renderers` does. Each id becomes one plot, and ids that several
+//! config files define get a `config::` prefix. Properties come from the first
+//! revision that defines them, rows from every revision, and problems become
+//! issues.
 
 use indexmap::IndexMap;
 
@@ -11,7 +12,7 @@ use super::data::{self, PlotData, SourceError};
 use super::json::Json;
 use super::props::PlotProps;
 
-/// What was collected at one revision.
+/// The definitions and data files collected at one revision.
 #[derive(Clone, Debug)]
 pub struct RevisionData {
     /// The revision as the user named it (`workspace`, `HEAD`, a branch, ...).

@@ -29,7 +29,7 @@ pub struct Chart {
     pub file_name: String,
 }
 
-/// Draws every chart plot. Plots without rows get a drawing that says so.
+/// Draws every chart plot. A plot without rows gets a frame with a message.
 pub fn draw_charts(prepared: &[Prepared]) -> Vec<Chart> {
     let mut used: Vec<String> = Vec::new();
     let mut charts = Vec::new();
@@ -63,7 +63,7 @@ pub fn draw_charts(prepared: &[Prepared]) -> Vec<Chart> {
     charts
 }
 
-/// A plot id made safe as a file name, the way DVC makes element ids.
+/// Makes a plot id safe as a file name, the way DVC makes element ids.
 pub fn file_stem(id: &str) -> String {
     id.chars()
         .map(|c| {

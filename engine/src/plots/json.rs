@@ -183,7 +183,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn objects_keep_their_key_order_through_parse_and_print() {
+    fn objects_keep_key_order() {
         let parsed = Json::parse(r#"{"z": 1, "a": 2.5, "m": [true, null, "x"]}"#).unwrap();
         assert_eq!(
             parsed.to_compact(),

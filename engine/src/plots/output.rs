@@ -79,7 +79,7 @@ pub fn prepare(
     (prepared, issues)
 }
 
-/// The file name DVC gives an image it writes: `REV_PATH` with `/` made `_`.
+/// Builds the file name DVC gives an image it writes: `REV_PATH` with `/` made `_`.
 pub fn image_file_name(revision: &str, filename: &str) -> String {
     format!("{revision}_{filename}").replace(['/', '\\'], "_")
 }

@@ -172,7 +172,7 @@ mod tests {
     }
 
     #[test]
-    fn overlay_keeps_values_the_other_side_does_not_give() {
+    fn overlay_keeps_unset_values() {
         let base = props("x: step\ntitle: Base\n");
         let top = props("title: Top\n");
         let merged = base.overlay(&top);

@@ -18,8 +18,8 @@ use super::props::PlotProps;
 /// The revision name for the files on disk.
 pub const WORKSPACE: &str = "workspace";
 
-/// What to show: targets (plot ids, paths or patterns) and properties from the
-/// command line that apply to every plot.
+/// Options of a plots request: targets (plot ids, paths or patterns) and
+/// properties from the command line that apply to every plot.
 #[derive(Clone, Debug, Default)]
 pub struct PlotsOptions {
     pub targets: Vec<String>,
@@ -99,7 +99,7 @@ pub fn order_revisions(revisions: &[String]) -> Vec<String> {
     ordered
 }
 
-/// The revisions `plots diff` compares, as DVC picks them: the ones given, with
+/// Picks the revisions `plots diff` compares, as DVC does: the ones given, with
 /// `workspace` added when fewer than two are given, and `HEAD` too when none
 /// are given and tracked files have changes.
 pub fn diff_revisions(root: &ProjectRoot, revisions: &[String]) -> Result<Vec<String>, PlotsError> {
@@ -189,7 +189,7 @@ fn first_error(pipelines: &[PipelineFile]) -> Option<DefinitionsError> {
     })
 }
 
-/// The `header` flag of the stage-level plot output that holds `source`.
+/// Finds the `header` flag of the stage-level plot output that contains `source`.
 fn output_header(pipelines: &[PipelineFile], source: &str) -> Option<bool> {
     pipelines
         .iter()
@@ -207,7 +207,7 @@ fn output_header(pipelines: &[PipelineFile], source: &str) -> Option<bool> {
         })
 }
 
-/// The directory DVC keeps custom templates in.
+/// Returns `.dvc/plots`, where DVC looks up custom templates, when it exists.
 pub fn templates_dir(root: &ProjectRoot) -> Option<std::path::PathBuf> {
     let dir = root.dvc_dir().join("plots");
     dir.is_dir().then_some(dir)
@@ -224,7 +224,7 @@ mod tests {
         std::fs::write(path, text).unwrap();
     }
 
-    /// Every definition form in one project: path-keyed, named (several files),
+    /// Writes a project with every definition form: path-keyed, named (several files),
     /// `x` per file, a directory, an image, stage-level outputs (one also
     /// defined at the top level, one a directory inside a top-level one) and a
     /// nested `dvc.yaml`.
@@ -271,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn plot_ids_and_rows_follow_dvc_for_every_definition_form() {
+    fn ids_and_rows_match_dvc() {
         let dir = fixture();
         let root = crate::project::discover(dir.path()).unwrap();
         let result =
@@ -316,7 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn targets_select_plots_by_id_prefix_and_add_existing_files() {
+    fn targets_select_by_id_prefix() {
         let dir = fixture();
         let root = crate::project::discover(dir.path()).unwrap();
         let options = PlotsOptions {

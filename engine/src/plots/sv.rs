@@ -155,7 +155,7 @@ mod tests {
     }
 
     #[test]
-    fn quoted_fields_hold_delimiters_quotes_and_newlines() {
+    fn quoted_fields_keep_special_characters() {
         assert_eq!(
             rows(
                 "a,b\n\"x,1\",\"say \"\"hi\"\"\"\n\"two\nlines\",z\n",
@@ -169,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn blank_lines_and_crlf_line_ends_are_handled() {
+    fn blank_lines_and_crlf_handled() {
         assert_eq!(
             rows("a,b\r\n1,2\r\n\r\n3,4", ',', true),
             r#"[{"a":"1","b":"2"},{"a":"3","b":"4"}]"#
@@ -177,7 +177,7 @@ mod tests {
     }
 
     #[test]
-    fn headerless_files_name_columns_by_position() {
+    fn headerless_columns_named_by_position() {
         assert_eq!(
             rows("0,5,7\n1,4,6\n", ',', false),
             r#"[{"0":"0","1":"5","2":"7"},{"0":"1","1":"4","2":"6"}]"#
@@ -189,7 +189,7 @@ mod tests {
     }
 
     #[test]
-    fn ragged_rows_fill_with_null_or_collect_extras() {
+    fn ragged_rows_fill_or_collect() {
         assert_eq!(
             rows("a,b\n1\n1,2,3\n", ',', true),
             r#"[{"a":"1","b":null},{"a":"1","b":"2","null":["3"]}]"#

@@ -34,7 +34,7 @@ pub const BUILT_IN: [(&str, &str); 9] = [
 /// The template used when a plot names none.
 pub const DEFAULT_TEMPLATE: &str = "linear";
 
-/// How a chart is drawn; custom templates are classified by their marks.
+/// The kind of static drawing. Custom templates are classified by their marks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChartKind {
     Linear,
@@ -69,13 +69,13 @@ pub struct Template {
     pub built_in: bool,
 }
 
-/// The placeholder for an anchor name: `<DVC_METRIC_NAME>`.
+/// Builds the placeholder for an anchor name: `<DVC_METRIC_NAME>`.
 pub fn anchor(name: &str) -> String {
     format!("<DVC_METRIC_{}>", name.to_uppercase())
 }
 
 impl Template {
-    /// A built-in template by name.
+    /// Loads a built-in template by name.
     pub fn built_in(name: &str) -> Option<Template> {
         let (name, text) = BUILT_IN.iter().find(|(built_in, _)| *built_in == name)?;
         let content = Json::parse(text).expect("built-in templates are valid JSON");
@@ -130,8 +130,8 @@ impl Template {
         Template::built_in(name).ok_or_else(|| TemplateError::NotFound(name.to_string()))
     }
 
-    /// Whether the placeholder for `name` is a whole string value somewhere in
-    /// the template.
+    /// Checks whether the placeholder for `name` is a whole string value
+    /// somewhere in the template.
     pub fn has_anchor(&self, name: &str) -> bool {
         contains_value(&self.content, &anchor(name))
     }
@@ -240,7 +240,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_built_in_template_parses_and_takes_the_data_and_axes() {
+    fn built_in_templates_have_every_placeholder() {
         for (name, _) in BUILT_IN {
             let template = Template::built_in(name).unwrap();
             for placeholder in ["data", "title", "x", "y", "x_label", "y_label"] {
@@ -257,7 +257,7 @@ mod tests {
     }
 
     #[test]
-    fn filling_replaces_whole_values_and_text_inside_object_strings() {
+    fn fill_replaces_values_and_inner_text() {
         let mut template = Template {
             name: "t".into(),
             content: Json::parse(
@@ -276,7 +276,7 @@ mod tests {
     }
 
     #[test]
-    fn custom_templates_come_from_the_templates_dir_first() {
+    fn templates_dir_wins_over_built_ins() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("mine.json"),

@@ -24,7 +24,7 @@ const RAMP: [(f64, [u8; 3]); 5] = [
     (1.0, [0x08, 0x30, 0x6b]),
 ];
 
-/// The ramp colour at `t` in `[0, 1]`.
+/// Interpolates the ramp colour at `t` in `[0, 1]`.
 fn ramp(t: f64) -> String {
     let t = t.clamp(0.0, 1.0);
     for pair in RAMP.windows(2) {
@@ -159,7 +159,7 @@ pub(super) fn render(data: &ChartData, normalized: bool) -> String {
             None => panel.revision.to_string(),
         };
         let _ = write!(
-            svg_panel_open(&mut svg),
+            svg_out(&mut svg),
             r#"<g class="panel" data-rev="{}" data-series="{}" data-box="{} {} {} {}">"#,
             escape(panel.revision),
             escape(panel.series.unwrap_or("")),
@@ -199,7 +199,7 @@ pub(super) fn render(data: &ChartData, normalized: bool) -> String {
                 };
                 let share = value / max;
                 let _ = write!(
-                    svg_panel_open(&mut svg),
+                    svg_out(&mut svg),
                     r#"<rect class="cell" data-x="{}" data-y="{}" data-value="{}" x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="white" stroke-width="1"><title>{x}: {}, {y}: {}, {}</title></rect>"#,
                     escape(x),
                     escape(y),
@@ -255,11 +255,11 @@ pub(super) fn render(data: &ChartData, normalized: bool) -> String {
     svg.finish()
 }
 
-fn svg_panel_open(svg: &mut Svg) -> &mut String {
+fn svg_out(svg: &mut Svg) -> &mut String {
     &mut svg.out
 }
 
-/// A vertical gradient with the scale's ends and middle labelled.
+/// Draws the colour scale as a vertical gradient with its ends and middle labelled.
 fn colour_legend(svg: &mut Svg, x: f64, y: f64, max: f64, normalized: bool) {
     let height = 160.0;
     let mut stops = String::new();

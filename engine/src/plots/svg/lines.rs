@@ -28,7 +28,7 @@ struct Series<'a> {
     points: Vec<(f64, f64)>,
 }
 
-/// The numeric `(x, y)` points of rows, in x order.
+/// Collects the numeric `(x, y)` points of rows, in x order.
 pub(super) fn points_of<'a>(
     rows: impl Iterator<Item = &'a Json>,
     x: &str,
@@ -204,7 +204,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loess_keeps_a_straight_line_and_flattens_noise() {
+    fn loess_keeps_lines_and_flattens_noise() {
         let straight: Vec<(f64, f64)> = (0..20).map(|i| (i as f64, 2.0 * i as f64 + 1.0)).collect();
         for ((_, want), (_, got)) in straight.iter().zip(loess(&straight, 0.3)) {
             assert!((want - got).abs() < 1e-9);

@@ -38,7 +38,7 @@ const MAX_LABEL_WIDTH: f64 = 240.0;
 /// The widest a category label on an axis may get before it is cut.
 const MAX_CATEGORY_WIDTH: f64 = 180.0;
 
-/// What a chart draws, taken from the plot and its filled template.
+/// The data of one chart, taken from the plot and its filled template.
 pub struct ChartData<'a> {
     pub id: &'a str,
     pub title: &'a str,
@@ -53,7 +53,7 @@ pub struct ChartData<'a> {
 }
 
 impl ChartData<'_> {
-    /// The series values within a revision: the domain, or one unnamed series.
+    /// Lists the series values within a revision: the domain, or one unnamed series.
     fn series(&self) -> Vec<Option<&str>> {
         if self.series_field.is_some() && !self.series_domain.is_empty() {
             self.series_domain
@@ -65,7 +65,7 @@ impl ChartData<'_> {
         }
     }
 
-    /// The rows of one revision and series.
+    /// Selects the rows of one revision and series.
     fn rows_of<'r>(
         &'r self,
         revision: &'r str,
@@ -97,7 +97,7 @@ impl ChartData<'_> {
             .unwrap_or(0)
     }
 
-    /// The legend entries: one per revision and series.
+    /// Builds the legend entries, one per revision and series.
     fn legend_entries(&self, sample: SampleKind) -> Vec<LegendEntry> {
         let mut entries = Vec::new();
         for revision in self.revisions {
@@ -164,7 +164,7 @@ pub fn render(plot: &VegaPlot, filled: &FilledPlot, kind: ChartKind) -> String {
     }
 }
 
-/// A chart frame that only says why there is nothing to draw.
+/// Draws a chart frame with a message in place of data.
 pub fn render_message(id: &str, title: &str, message: &str) -> String {
     let width = (text_width(title, TITLE_SIZE) + 40.0).max(320.0);
     let mut svg = Svg::new(width, 120.0, id, title);
@@ -202,7 +202,7 @@ pub fn escape(text: &str) -> String {
     escaped
 }
 
-/// A number for an SVG attribute: two decimals at most.
+/// Formats a number for an SVG attribute with two decimals at most.
 pub(crate) fn num(value: f64) -> String {
     let rounded = (value * 100.0).round() / 100.0;
     let text = format!("{rounded:.2}");
@@ -336,7 +336,7 @@ impl PlotBox {
 /// The top of the plotting area, below the title.
 pub(crate) const TOP: f64 = 44.0;
 
-/// How wide the y tick labels of a linear scale are.
+/// Measures the widest y tick label of a linear scale.
 pub(crate) fn y_ticks_width(scale: &LinearScale) -> f64 {
     let step = scale.tick_step(6);
     scale
@@ -434,7 +434,7 @@ pub(crate) fn y_axis_linear(
     svg.raw("</g>");
 }
 
-/// The rotated y axis title, centred on the plotting area.
+/// Draws the rotated y axis title, centred on the plotting area.
 pub(crate) fn y_title(svg: &mut Svg, x: f64, area: PlotBox, label: &str) {
     let center = area.y + area.height / 2.0;
     let shown = fit_text(label, LABEL_SIZE, area.height);
@@ -555,7 +555,7 @@ pub(crate) struct LegendEntry {
 
 const LEGEND_ROW: f64 = 20.0;
 
-/// The width a legend needs.
+/// Measures the width a legend needs.
 pub(crate) fn legend_width(title: &str, entries: &[LegendEntry]) -> f64 {
     let labels = entries
         .iter()
@@ -565,7 +565,7 @@ pub(crate) fn legend_width(title: &str, entries: &[LegendEntry]) -> f64 {
     labels + 40.0
 }
 
-/// The height a legend needs.
+/// Measures the height a legend needs.
 pub(crate) fn legend_height(entries: &[LegendEntry]) -> f64 {
     24.0 + entries.len() as f64 * LEGEND_ROW
 }
@@ -644,7 +644,7 @@ pub(crate) fn dash_attribute(dash: [u32; 2]) -> String {
     }
 }
 
-/// A hollow point mark of the given shape.
+/// Builds a hollow point mark of the given shape.
 pub(crate) fn shape_element(
     shape: &str,
     x: f64,
@@ -691,8 +691,8 @@ pub(crate) fn shape_element(
     }
 }
 
-/// The plot area's opening tag with what a reader needs to map pixels back to
-/// data.
+/// Opens the plot area group, with the box and domains that map pixels back
+/// to data.
 pub(crate) fn plot_area_open(
     svg: &mut Svg,
     area: PlotBox,

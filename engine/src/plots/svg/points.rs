@@ -1,7 +1,7 @@
 //! Scatter plots: one hollow point per row, coloured by revision and shaped
 //! by field or file. `scatter_jitter` treats both axes as categories and moves
 //! each point by a pseudo-random offset inside its category's band, as the
-//! template's `random()` offsets do; the offsets come from the row's position,
+//! template's `random()` offsets do. The offsets come from the row's position,
 //! so the same data always draws the same picture.
 
 use std::fmt::Write as _;
@@ -76,9 +76,8 @@ fn categories(rows: &[Json], field: &str) -> Vec<String> {
     found
 }
 
-/// A number in `[0, 1)` from a row position and an axis (splitmix64), so the
-/// two offsets of a point are independent and the picture is the same each
-/// time.
+/// Derives a number in `[0, 1)` from a row position and an axis (splitmix64),
+/// so the two offsets of a point are independent and repeatable.
 fn offset(index: usize, axis: u64) -> f64 {
     let mut z = (index as u64)
         .wrapping_mul(2)

@@ -17,7 +17,7 @@ impl LinearScale {
         r0 + (value - d0) / (d1 - d0) * (r1 - r0)
     }
 
-    /// A domain covering `values` widened to round tick steps. With `zero`,
+    /// Builds a scale whose domain covers `values`, widened to round tick steps. With `zero`,
     /// the domain also covers 0.
     pub fn nice(values: impl Iterator<Item = f64>, zero: bool, range: (f64, f64)) -> LinearScale {
         let (mut low, mut high) = values
@@ -59,7 +59,7 @@ impl LinearScale {
     }
 }
 
-/// A step of 1, 2 or 5 times a power of ten that cuts `low..high` into about
+/// Picks a step of 1, 2 or 5 times a power of ten that cuts `low..high` into about
 /// `count` parts.
 pub fn tick_step(low: f64, high: f64, count: usize) -> f64 {
     let span = (high - low).abs();
@@ -147,7 +147,7 @@ impl BandScale {
         self.step() * (1.0 - self.padding)
     }
 
-    /// The start of a category's band.
+    /// Returns the start of a category's band.
     pub fn start(&self, category: &str) -> Option<f64> {
         let index = self.categories.iter().position(|found| found == category)?;
         Some(self.range.0 + index as f64 * self.step() + self.step() * self.padding / 2.0)
@@ -175,8 +175,8 @@ pub fn sort_categories(categories: &mut [String]) {
     }
 }
 
-/// An estimate of the rendered width of text in a sans-serif font: wide
-/// enough for DejaVu Sans and Liberation Sans, so layouts leave room.
+/// Estimates the rendered width of text in a sans-serif font. The per-character
+/// factors are rough upper bounds for DejaVu Sans and Liberation Sans.
 pub fn text_width(text: &str, font_size: f64) -> f64 {
     text.chars()
         .map(|c| match c {
