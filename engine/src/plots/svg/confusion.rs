@@ -159,7 +159,7 @@ pub(super) fn render(data: &ChartData, normalized: bool) -> String {
             None => panel.revision.to_string(),
         };
         let _ = write!(
-            svg_out(&mut svg),
+            svg.out,
             r#"<g class="panel" data-rev="{}" data-series="{}" data-box="{} {} {} {}">"#,
             escape(panel.revision),
             escape(panel.series.unwrap_or("")),
@@ -199,7 +199,7 @@ pub(super) fn render(data: &ChartData, normalized: bool) -> String {
                 };
                 let share = value / max;
                 let _ = write!(
-                    svg_out(&mut svg),
+                    svg.out,
                     r#"<rect class="cell" data-x="{}" data-y="{}" data-value="{}" x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="white" stroke-width="1"><title>{x}: {}, {y}: {}, {}</title></rect>"#,
                     escape(x),
                     escape(y),
@@ -253,10 +253,6 @@ pub(super) fn render(data: &ChartData, normalized: bool) -> String {
         normalized,
     );
     svg.finish()
-}
-
-fn svg_out(svg: &mut Svg) -> &mut String {
-    &mut svg.out
 }
 
 /// Draws the colour scale as a vertical gradient with its ends and middle labelled.

@@ -19,7 +19,7 @@ use super::fill::{FilledPlot, COLORS, SHAPES, STROKE_DASHES};
 use super::group::VegaPlot;
 use super::json::Json;
 use super::template::ChartKind;
-use scale::{fit_text, format_tick, text_width, BandScale, LinearScale};
+use scale::{fit_text, format_tick, text_width, BandScale, LinearScale, TICK_COUNT};
 
 /// The size of the plotting area of a chart, in pixels.
 pub const PLOT_WIDTH: f64 = 420.0;
@@ -338,9 +338,9 @@ pub(crate) const TOP: f64 = 44.0;
 
 /// Measures the widest y tick label of a linear scale.
 pub(crate) fn y_ticks_width(scale: &LinearScale) -> f64 {
-    let step = scale.tick_step(6);
+    let step = scale.tick_step(TICK_COUNT);
     scale
-        .ticks(6)
+        .ticks(TICK_COUNT)
         .iter()
         .map(|tick| text_width(&format_tick(*tick, step), TICK_SIZE))
         .fold(0.0, f64::max)
@@ -349,7 +349,7 @@ pub(crate) fn y_ticks_width(scale: &LinearScale) -> f64 {
 /// Draws a quantitative x axis along the bottom of `area`, with grid lines.
 pub(crate) fn x_axis_linear(svg: &mut Svg, scale: &LinearScale, area: PlotBox, label: &str) {
     // Fewer ticks when their labels would crowd each other.
-    let mut count = 8;
+    let mut count = TICK_COUNT;
     let (ticks, step) = loop {
         let step = scale.tick_step(count);
         let ticks = scale.ticks(count);
@@ -405,8 +405,8 @@ pub(crate) fn y_axis_linear(
     label: &str,
     label_x: f64,
 ) {
-    let step = scale.tick_step(6);
-    let ticks = scale.ticks(6);
+    let step = scale.tick_step(TICK_COUNT);
+    let ticks = scale.ticks(TICK_COUNT);
     svg.raw(r#"<g class="grid y-grid">"#);
     for tick in &ticks {
         let y = scale.map(*tick);

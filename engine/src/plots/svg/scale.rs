@@ -1,5 +1,8 @@
 //! Scales, ticks, number formats and text measurement for the SVG renderer.
 
+/// The number of ticks axes aim for.
+pub const TICK_COUNT: usize = 6;
+
 /// A linear scale from a data domain to a pixel range.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LinearScale {
@@ -36,11 +39,19 @@ impl LinearScale {
             low -= pad;
             high += pad;
         }
-        let step = tick_step(low, high, 6);
-        let nice_low = (low / step).floor() * step;
-        let nice_high = (high / step).ceil() * step;
+        // Widening can change the step, so repeat until the ends sit on ticks of
+        // the step that `ticks(TICK_COUNT)` will use.
+        for _ in 0..10 {
+            let step = tick_step(low, high, TICK_COUNT);
+            let nice_low = (low / step).floor() * step;
+            let nice_high = (high / step).ceil() * step;
+            if nice_low == low && nice_high == high {
+                break;
+            }
+            (low, high) = (nice_low, nice_high);
+        }
         LinearScale {
-            domain: (nice_low, nice_high),
+            domain: (low, high),
             range,
         }
     }
@@ -49,8 +60,9 @@ impl LinearScale {
     pub fn ticks(&self, count: usize) -> Vec<f64> {
         let (low, high) = self.domain;
         let step = tick_step(low, high, count);
-        let first = (low / step).ceil() as i64;
-        let last = (high / step).floor() as i64;
+        // The tolerance keeps end ticks that rounding puts a hair outside.
+        let first = (low / step - 1e-9).ceil() as i64;
+        let last = (high / step + 1e-9).floor() as i64;
         (first..=last).map(|index| index as f64 * step).collect()
     }
 
@@ -215,8 +227,17 @@ mod tests {
     fn nice_domains_end_on_round_ticks() {
         let scale = LinearScale::nice([0.12, 0.97].into_iter(), false, (0.0, 100.0));
         assert_eq!(scale.domain, (0.1, 1.0));
-        let ticks = scale.ticks(6);
-        assert!(ticks.len() >= 4 && ticks.len() <= 11, "{ticks:?}");
+        let ticks = scale.ticks(TICK_COUNT);
+        assert!(ticks.len() >= 4, "{ticks:?}");
+        assert!(ticks.len() <= 11, "{ticks:?}");
+        let uneven = LinearScale::nice([0.12, 0.325].into_iter(), false, (0.0, 100.0));
+        let ticks = uneven.ticks(TICK_COUNT);
+        assert_eq!(ticks.first().copied(), Some(uneven.domain.0));
+        assert!(
+            (ticks.last().unwrap() - uneven.domain.1).abs() < 1e-9,
+            "{ticks:?} {:?}",
+            uneven.domain
+        );
         assert_eq!(format_tick(0.30000000000000004, 0.1), "0.3");
         assert_eq!(format_tick(25000.0, 5000.0), "25,000");
     }
