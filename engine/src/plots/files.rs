@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::config::dvc::DvcConfig;
 use crate::files::{DiskFiles, FileKind, FileSource};
 use crate::formats::yaml;
 use crate::git::TreeFiles;
@@ -292,37 +293,13 @@ impl PlotFiles for RevisionFiles {
     }
 }
 
-/// Finds the DVC cache directory: `cache.dir` from `.dvc/config.local` or
-/// `.dvc/config` (relative to `.dvc/`), else `.dvc/cache`.
+/// Finds the DVC cache directory from the project's config (`cache.dir`), else
+/// `.dvc/cache`. A config that does not load falls back to the default, since
+/// plots only read from the cache.
 fn cache_dir(root: &Path) -> PathBuf {
-    let dvc_dir = root.join(".dvc");
-    for name in ["config.local", "config"] {
-        let Ok(text) = std::fs::read_to_string(dvc_dir.join(name)) else {
-            continue;
-        };
-        if let Some(dir) = ini_value(&text, "cache", "dir") {
-            return dvc_dir.join(dir);
-        }
-    }
-    dvc_dir.join("cache")
-}
-
-/// Reads one value from an INI file such as DVC's config.
-fn ini_value(text: &str, section: &str, key: &str) -> Option<String> {
-    let mut in_section = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_section = line.trim_matches(|c| c == '[' || c == ']').trim() == section;
-        } else if in_section {
-            if let Some((name, value)) = line.split_once('=') {
-                if name.trim() == key {
-                    return Some(value.trim().to_string());
-                }
-            }
-        }
-    }
-    None
+    DvcConfig::load(&root.join(".dvc"))
+        .map(|config| config.cache_dir_or_default(root))
+        .unwrap_or_else(|_| root.join(".dvc").join("cache"))
 }
 
 #[cfg(test)]
@@ -330,13 +307,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ini_values_are_read_from_their_section() {
-        let text = "[core]\n    remote = x\n[cache]\n    dir = ../../cache\n";
-        assert_eq!(
-            ini_value(text, "cache", "dir").as_deref(),
-            Some("../../cache")
+    fn cache_dir_follows_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".dvc")).unwrap();
+        assert_eq!(cache_dir(dir.path()), dir.path().join(".dvc").join("cache"));
+        std::fs::write(
+            dir.path().join(".dvc/config"),
+            "[cache]\n    dir = ../elsewhere\n",
+        )
+        .unwrap();
+        let configured = cache_dir(dir.path());
+        assert!(
+            configured.ends_with("elsewhere"),
+            "{}",
+            configured.display()
         );
-        assert_eq!(ini_value(text, "core", "dir"), None);
     }
 
     #[test]
