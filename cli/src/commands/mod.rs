@@ -2,7 +2,7 @@
 
 pub mod check;
 pub mod dag;
-pub mod repro;
 pub mod plots;
+pub mod repro;
 pub mod stage;
 pub mod status;
