@@ -118,6 +118,42 @@ impl TreeFiles {
     }
 }
 
+impl TreeFiles {
+    /// Lists every file (blob) under a project-relative directory, recursively,
+    /// as project-relative paths in tree order. `""` lists the whole project.
+    pub fn list_files(&self, dir: &str) -> Vec<String> {
+        let Ok(repo) = self.repo.lock() else { return Vec::new() };
+        let Ok(root) = repo.find_tree(self.tree) else { return Vec::new() };
+        let full = self.full_path(dir);
+        let tree = if full.is_empty() {
+            root
+        } else {
+            match root.get_path(Path::new(&full)).and_then(|entry| entry.to_object(&repo)) {
+                Ok(object) => match object.into_tree() {
+                    Ok(tree) => tree,
+                    Err(_) => return Vec::new(),
+                },
+                Err(_) => return Vec::new(),
+            }
+        };
+        let mut found = Vec::new();
+        let _ = tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                if let Ok(name) = entry.name() {
+                    let relative = format!("{parent}{name}");
+                    found.push(if dir.is_empty() {
+                        relative
+                    } else {
+                        format!("{}/{relative}", dir.trim_end_matches('/'))
+                    });
+                }
+            }
+            git2::TreeWalkResult::Ok
+        });
+        found
+    }
+}
+
 impl FileSource for TreeFiles {
     fn read(&self, path: &str) -> io::Result<Arc<str>> {
         let bytes = self.read_bytes(path)?;
