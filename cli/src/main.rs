@@ -48,6 +48,15 @@ enum Command {
     /// Draw plots of the workspace or compare them across revisions.
     #[command(subcommand)]
     Plots(commands::plots::PlotsCommand),
+    /// Show, compare, apply and share experiments kept in git.
+    #[command(subcommand, alias = "experiments")]
+    Exp(commands::exp::ExpCommand),
+    /// Compare params between commits and experiments.
+    #[command(subcommand)]
+    Params(commands::params::ParamsCommand),
+    /// Show and compare metrics.
+    #[command(subcommand)]
+    Metrics(commands::metrics::MetricsCommand),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +80,9 @@ fn main() -> ExitCode {
         Command::Repro(args) => commands::repro::run(args),
         Command::Status(args) => commands::status::run(args),
         Command::Plots(command) => commands::plots::run(command),
+        Command::Exp(command) => commands::exp::run(command),
+        Command::Params(command) => commands::params::run(command),
+        Command::Metrics(command) => commands::metrics::run(command),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,10 @@
 
 pub mod check;
 pub mod dag;
+pub mod exp;
+mod exp_output;
+pub mod metrics;
+pub mod params;
 pub mod plots;
 pub mod repro;
 pub mod stage;

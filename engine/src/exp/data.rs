@@ -609,6 +609,17 @@ impl DataReader<'_> {
     fn parse(&self, path: &str) -> Result<Option<crate::node::Node>, FileError> {
         let text = self.read_text(path)?;
         let format = Format::from_path(Path::new(path));
+        if format == Format::Json {
+            // DVC reads JSON with `json.load`; values are all it needs here, so
+            // JSON goes through serde (keeping key order) instead of the
+            // span-keeping loader.
+            return Json::parse(&text)
+                .map(|json| Some(crate::node::Node::synthetic(json.to_value())))
+                .map_err(|error| FileError {
+                    kind: "JSONFileCorruptedError".into(),
+                    msg: format!("unable to read: '{path}', JSON file structure is corrupted: {error}"),
+                });
+        }
         let parsed = formats::parse(format, &text);
         if let Some(error) = parsed.errors.first() {
             return Err(FileError {
