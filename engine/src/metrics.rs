@@ -32,7 +32,10 @@ pub fn metric_paths(project: &Project) -> Vec<String> {
 /// Keeps the first occurrence of each path.
 pub fn distinct(items: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    items.into_iter().filter(|item| seen.insert(item.clone())).collect()
+    items
+        .into_iter()
+        .filter(|item| seen.insert(item.clone()))
+        .collect()
 }
 
 /// The metric values of a loaded file: scalars are kept, mappings are walked,
@@ -48,7 +51,9 @@ pub fn extract(root: Option<&Node>) -> Json {
 
 fn extract_value(value: &Value) -> Option<Json> {
     match value {
-        Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => Some(Json::from_value(value)),
+        Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => {
+            Some(Json::from_value(value))
+        }
         Value::Map(map) => {
             let mut entries = Vec::new();
             for (key, entry) in map {

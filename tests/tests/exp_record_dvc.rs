@@ -18,28 +18,56 @@ fn experiment_saved_by_retort_is_listed_and_applied_by_dvc() {
     assert_eq!(subject("by-retort"), subject("by-dvc"));
     repo.run_dvc(&["exp", "remove", "by-retort", "by-dvc"]);
 
-    repo.write("params.yaml", &exp_support::PARAMS_YAML.replace("lr: 0.01", "lr: 0.07"));
+    repo.write(
+        "params.yaml",
+        &exp_support::PARAMS_YAML.replace("lr: 0.01", "lr: 0.07"),
+    );
     repo.write("notes.txt", "not part of the experiment\n");
     repo.write("extra.txt", "included with -I\n");
     let before = repo.git_state();
 
     let output = repo.retort_output(&["exp", "save", "-n", "saved07", "-I", "extra.txt"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "Experiment has been saved as: saved07\n");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Experiment has been saved as: saved07\n"
+    );
     let warning = String::from_utf8_lossy(&output.stderr);
-    assert!(warning.contains("notes.txt"), "untracked files are named: {warning}");
-    assert!(!warning.contains("extra.txt"), "-I files are in the commit: {warning}");
-    assert_eq!(repo.git_state(), before, "exp save changed HEAD, branches, index or status");
+    assert!(
+        warning.contains("notes.txt"),
+        "untracked files are named: {warning}"
+    );
+    assert!(
+        !warning.contains("extra.txt"),
+        "-I files are in the commit: {warning}"
+    );
+    assert_eq!(
+        repo.git_state(),
+        before,
+        "exp save changed HEAD, branches, index or status"
+    );
 
     let (reference, _) = repo.exp("saved07");
     assert_eq!(
         reference,
-        format!("refs/exps/{}/{}/saved07", &before.head_sha[..2], &before.head_sha[2..])
+        format!(
+            "refs/exps/{}/{}/saved07",
+            &before.head_sha[..2],
+            &before.head_sha[2..]
+        )
     );
     let message = repo.git(&["log", "-1", "--format=%s", reference.as_str()]);
     assert!(message.starts_with("dvc: commit experiment "), "{message}");
     let parents = repo.git(&["log", "-1", "--format=%P", reference.as_str()]);
-    assert_eq!(parents.trim(), before.head_sha, "the baseline is the only parent");
+    assert_eq!(
+        parents.trim(),
+        before.head_sha,
+        "the baseline is the only parent"
+    );
     let files = repo.git(&["ls-tree", "-r", "--name-only", reference.as_str()]);
     assert!(files.lines().any(|line| line == "extra.txt"));
     assert!(!files.lines().any(|line| line == "notes.txt"));
@@ -48,7 +76,10 @@ fn experiment_saved_by_retort_is_listed_and_applied_by_dvc() {
     let listed = json(&repo.run_dvc(&["exp", "show", "--json"]));
     let experiment = &listed[1]["experiments"][0];
     assert_eq!(experiment["name"], "saved07");
-    assert_eq!(experiment["revs"][0]["data"]["params"]["params.yaml"]["data"]["train"]["lr"], 0.07);
+    assert_eq!(
+        experiment["revs"][0]["data"]["params"]["params.yaml"]["data"]["train"]["lr"],
+        0.07
+    );
     assert_eq!(json(&repo.retort(&["exp", "show", "--json"])), listed);
 
     // `dvc exp apply` restores the saved params.
@@ -67,14 +98,26 @@ fn retort_applies_and_branches_experiments_made_by_dvc() {
     let before = repo.git_state();
 
     let printed = repo.retort(&["exp", "apply", "lr05"]);
-    assert!(printed.starts_with("Changes for experiment 'lr05' have been applied to your current workspace."));
+    assert!(printed
+        .starts_with("Changes for experiment 'lr05' have been applied to your current workspace."));
     for path in ["params.yaml", "metrics.json", "dvc.lock"] {
         let committed = repo.git(&["show", &format!("{exp_sha}:{path}")]);
         assert_eq!(repo.read(path), committed, "{path} matches the experiment");
     }
     let after = repo.git_state();
-    assert_eq!((&after.head, &after.head_sha, &after.branches, &after.index), (&before.head, &before.head_sha, &before.branches, &before.index));
-    assert_eq!(repo.git(&["rev-parse", "refs/exps/exec/EXEC_APPLY"]).trim(), exp_sha);
+    assert_eq!(
+        (&after.head, &after.head_sha, &after.branches, &after.index),
+        (
+            &before.head,
+            &before.head_sha,
+            &before.branches,
+            &before.index
+        )
+    );
+    assert_eq!(
+        repo.git(&["rev-parse", "refs/exps/exec/EXEC_APPLY"]).trim(),
+        exp_sha
+    );
 
     let printed = repo.retort(&["exp", "branch", "lr05"]);
     assert_eq!(
@@ -98,18 +141,27 @@ fn apply_refuses_to_overwrite_uncommitted_changes_unless_forced() {
     let before = repo.git_state();
 
     let error = repo.retort_fails(&["exp", "apply", "lr05"]);
-    assert!(error.contains("would overwrite uncommitted changes in: params.yaml"), "{error}");
+    assert!(
+        error.contains("would overwrite uncommitted changes in: params.yaml"),
+        "{error}"
+    );
     assert!(error.contains("--force"), "{error}");
     assert_eq!(repo.read("params.yaml"), mine, "nothing was written");
     assert_eq!(repo.git_state(), before);
 
     let printed = repo.retort(&["exp", "apply", "--force", "lr05"]);
-    assert!(printed.contains("git stash apply refs/exps/apply/stash"), "{printed}");
+    assert!(
+        printed.contains("git stash apply refs/exps/apply/stash"),
+        "{printed}"
+    );
     assert!(repo.read("params.yaml").contains("lr: 0.05"));
     // The way back holds the local edit, in git stash form.
     let stashed = repo.git(&["show", "refs/exps/apply/stash:params.yaml"]);
     assert_eq!(stashed, mine);
-    assert_eq!(repo.git(&["rev-parse", "refs/exps/apply/ORIG_HEAD"]).trim(), before.head_sha);
+    assert_eq!(
+        repo.git(&["rev-parse", "refs/exps/apply/ORIG_HEAD"]).trim(),
+        before.head_sha
+    );
     repo.git(&["reset", "-q", "--hard"]);
     repo.git(&["stash", "apply", "-q", "refs/exps/apply/stash"]);
     assert_eq!(repo.read("params.yaml"), mine);

@@ -10,14 +10,24 @@ use exp_support::{dvc, json, Repo};
 fn repo_with_dvc_experiments() -> Option<Repo> {
     let repo = Repo::project(Some(dvc()?));
     repo.run_dvc(&["exp", "run", "-q", "-n", "lr02", "-S", "train.lr=0.02"]);
-    repo.run_dvc(&["exp", "run", "-q", "-S", "train.lr=0.03", "-S", "train.epochs=5"]);
+    repo.run_dvc(&[
+        "exp",
+        "run",
+        "-q",
+        "-S",
+        "train.lr=0.03",
+        "-S",
+        "train.epochs=5",
+    ]);
     repo.run_dvc(&["exp", "run", "-q", "-n", "lr05", "-S", "train.lr=0.05"]);
     Some(repo)
 }
 
 #[test]
 fn exp_show_matches_dvc_in_json_csv_and_markdown() {
-    let Some(repo) = repo_with_dvc_experiments() else { return };
+    let Some(repo) = repo_with_dvc_experiments() else {
+        return;
+    };
     let before = repo.git_state();
     for extra in [&[][..], &["--sha"][..], &["-A"][..], &["-n", "2"][..]] {
         let mut dvc_args = vec!["exp", "show", "--json"];
@@ -34,17 +44,30 @@ fn exp_show_matches_dvc_in_json_csv_and_markdown() {
         .map(|range| range["name"].as_str().unwrap())
         .collect();
     assert_eq!(names.len(), 3, "DVC lists the three experiments");
-    for format in [&["--csv"][..], &["--md"][..], &["--md", "--only-changed"][..], &["--csv", "--sort-by", "acc", "--sort-order", "desc"][..], &["--md", "--drop", "train\\..*", "--keep", "train.lr"][..], &["--csv", "--precision", "2"][..]] {
+    for format in [
+        &["--csv"][..],
+        &["--md"][..],
+        &["--md", "--only-changed"][..],
+        &["--csv", "--sort-by", "acc", "--sort-order", "desc"][..],
+        &["--md", "--drop", "train\\..*", "--keep", "train.lr"][..],
+        &["--csv", "--precision", "2"][..],
+    ] {
         let mut args = vec!["exp", "show"];
         args.extend_from_slice(format);
-        assert_eq!(repo.retort(&args), repo.run_dvc(&args), "exp show {format:?}");
+        assert_eq!(
+            repo.retort(&args),
+            repo.run_dvc(&args),
+            "exp show {format:?}"
+        );
     }
     assert_eq!(repo.git_state(), before, "exp show changed the git state");
 }
 
 #[test]
 fn diff_commands_match_dvc() {
-    let Some(repo) = repo_with_dvc_experiments() else { return };
+    let Some(repo) = repo_with_dvc_experiments() else {
+        return;
+    };
     let before = repo.git_state();
     let text_commands: [&[&str]; 10] = [
         &["params", "diff"],
@@ -69,11 +92,19 @@ fn diff_commands_match_dvc() {
         &["exp", "diff", "lr02", "lr05", "--all", "--json"],
     ];
     for args in json_commands {
-        assert_eq!(json(&repo.retort(args)), json(&repo.run_dvc(args)), "{args:?}");
+        assert_eq!(
+            json(&repo.retort(args)),
+            json(&repo.run_dvc(args)),
+            "{args:?}"
+        );
     }
     let names = repo.retort(&["exp", "list", "--name-only"]);
     assert_eq!(names.lines().count(), 3);
-    assert_eq!(repo.git_state(), before, "the diff commands changed the git state");
+    assert_eq!(
+        repo.git_state(),
+        before,
+        "the diff commands changed the git state"
+    );
 }
 
 #[test]
@@ -88,17 +119,33 @@ fn digits_example_experiments_show_like_dvc() {
         .status()
         .unwrap();
     assert!(status.success());
-    let repo = Repo { dvc: Some(dvc), ..repo };
+    let repo = Repo {
+        dvc: Some(dvc),
+        ..repo
+    };
     if !repo.path().join(".dvc").is_dir() {
         repo.run_dvc(&["init", "-q"]);
     }
     repo.run_dvc(&["repro", "-q"]);
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "baseline"]);
-    repo.run_dvc(&["exp", "run", "-q", "-n", "fast", "-S", "train.epochs=2", "-S", "train.lr=0.1"]);
+    repo.run_dvc(&[
+        "exp",
+        "run",
+        "-q",
+        "-n",
+        "fast",
+        "-S",
+        "train.epochs=2",
+        "-S",
+        "train.lr=0.1",
+    ]);
     let expected = json(&repo.run_dvc(&["exp", "show", "--json"]));
     let actual = json(&repo.retort(&["exp", "show", "--json"]));
     assert_eq!(actual, expected);
     assert_eq!(expected[1]["experiments"][0]["name"], "fast");
-    assert_eq!(repo.retort(&["exp", "show", "--csv"]), repo.run_dvc(&["exp", "show", "--csv"]));
+    assert_eq!(
+        repo.retort(&["exp", "show", "--csv"]),
+        repo.run_dvc(&["exp", "show", "--csv"])
+    );
 }

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use retort_engine::exp::apply::{apply, ApplyOptions};
-use retort_engine::exp::collect::{collect, states_json, Collector, ExpState, NoExtras, ShowOptions};
+use retort_engine::exp::collect::{
+    collect, states_json, Collector, ExpState, NoExtras, ShowOptions,
+};
 use retort_engine::exp::diff::{diff, diff_json, diff_table, DiffTableOptions};
 use retort_engine::exp::format::Precision;
 use retort_engine::exp::json::Json;
@@ -56,7 +58,13 @@ pub struct RevArgs {
     #[arg(long = "rev", value_name = "COMMIT")]
     rev: Vec<String>,
     /// Experiments of the last N first-parent commits from each --rev; negative for all.
-    #[arg(short = 'n', long = "num", value_name = "N", default_value_t = 1, allow_negative_numbers = true)]
+    #[arg(
+        short = 'n',
+        long = "num",
+        value_name = "N",
+        default_value_t = 1,
+        allow_negative_numbers = true
+    )]
     num: i64,
 }
 
@@ -273,8 +281,12 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ExpCommand::Remove(args) => {
-            if args.experiments.is_empty() == !(args.revs.all_commits || !args.revs.rev.is_empty() || args.queue) {
-                anyhow::bail!("give experiment names, or use --rev, --all-commits or --queue (not both)");
+            let by_flag = args.revs.all_commits || !args.revs.rev.is_empty() || args.queue;
+            let by_name = !args.experiments.is_empty();
+            if by_flag == by_name {
+                anyhow::bail!(
+                    "give experiment names, or use --rev, --all-commits or --queue (not both)"
+                );
             }
             let removed = manage::remove(
                 &repo,
@@ -320,7 +332,10 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
             if args.json {
                 print_json(&Json::object().with("ref", Json::str(&saved.recorded.sha)))?;
             } else {
-                println!("Experiment has been saved as: {}", saved.recorded.exp_ref.name);
+                println!(
+                    "Experiment has been saved as: {}",
+                    saved.recorded.exp_ref.name
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -377,14 +392,21 @@ fn report_push(result: &SyncResult, remote: &str) {
         );
     }
     if !result.up_to_date.is_empty() {
-        let verb = if result.up_to_date.len() > 1 { "are" } else { "is" };
+        let verb = if result.up_to_date.len() > 1 {
+            "are"
+        } else {
+            "is"
+        };
         println!(
             "Experiment {} {verb} up to date on Git remote '{remote}'.",
             join_quoted(&result.up_to_date)
         );
     }
     if !result.success.is_empty() {
-        println!("Pushed experiment {} to Git remote '{remote}'.", join_quoted(&result.success));
+        println!(
+            "Pushed experiment {} to Git remote '{remote}'.",
+            join_quoted(&result.success)
+        );
     }
     if result.up_to_date.is_empty() && result.success.is_empty() {
         println!("No experiments to push.");
@@ -412,7 +434,9 @@ fn show(repo: &ExpRepo, args: ShowArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let precision = match (args.csv, args.precision) {
-        (true, Some(digits)) | (false, Some(digits)) if digits > 0 => Precision::Significant(digits),
+        (true, Some(digits)) | (false, Some(digits)) if digits > 0 => {
+            Precision::Significant(digits)
+        }
         (true, _) => Precision::Full,
         (false, _) => Precision::Significant(DEFAULT_PRECISION),
     };
@@ -461,25 +485,50 @@ pub fn revision_state(repo: &ExpRepo, rev: &str, param_deps: bool) -> Result<Exp
 
 fn exp_diff(repo: &ExpRepo, args: DiffArgs) -> Result<ExitCode> {
     repo.head_sha()?;
-    let old = revision_state(repo, args.a_rev.as_deref().unwrap_or("HEAD"), args.param_deps)?;
-    let new = revision_state(repo, args.b_rev.as_deref().unwrap_or("workspace"), args.param_deps)?;
+    let old = revision_state(
+        repo,
+        args.a_rev.as_deref().unwrap_or("HEAD"),
+        args.param_deps,
+    )?;
+    let new = revision_state(
+        repo,
+        args.b_rev.as_deref().unwrap_or("workspace"),
+        args.param_deps,
+    )?;
     let empty = Vec::new();
     let files = |state: &ExpState, metrics: bool| {
         state
             .data
             .as_ref()
-            .map(|data| if metrics { data.metrics.clone() } else { data.params.clone() })
+            .map(|data| {
+                if metrics {
+                    data.metrics.clone()
+                } else {
+                    data.params.clone()
+                }
+            })
             .unwrap_or_else(|| empty.clone())
     };
     let metrics = diff(&files(&old, true), &files(&new, true), args.all);
     let params = diff(&files(&old, false), &files(&new, false), args.all);
     if args.json {
-        print_json(&Json::object().with("metrics", diff_json(&metrics)).with("params", diff_json(&params)))?;
+        print_json(
+            &Json::object()
+                .with("metrics", diff_json(&metrics))
+                .with("params", diff_json(&params)),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let precision = Precision::Significant(args.precision.filter(|digits| *digits > 0).unwrap_or(DEFAULT_PRECISION));
+    let precision = Precision::Significant(
+        args.precision
+            .filter(|digits| *digits > 0)
+            .unwrap_or(DEFAULT_PRECISION),
+    );
     let mut out = String::new();
-    for (index, (changes, title)) in [(&metrics, "Metric"), (&params, "Param")].into_iter().enumerate() {
+    for (index, (changes, title)) in [(&metrics, "Metric"), (&params, "Param")]
+        .into_iter()
+        .enumerate()
+    {
         if index > 0 {
             out.push('\n');
         }
@@ -491,11 +540,19 @@ fn exp_diff(repo: &ExpRepo, args: DiffArgs) -> Result<ExitCode> {
                 b_rev: args.b_rev.clone().unwrap_or_else(|| "workspace".into()),
                 no_path: args.no_path,
                 show_changes: true,
-                precision: if title == "Metric" { precision } else { Precision::Full },
+                precision: if title == "Metric" {
+                    precision
+                } else {
+                    Precision::Full
+                },
                 on_empty_diff: Some("diff not supported".into()),
             },
         );
-        out.push_str(&if args.md { table.to_markdown() } else { table.to_plain() });
+        out.push_str(&if args.md {
+            table.to_markdown()
+        } else {
+            table.to_plain()
+        });
     }
     print_text(&out)?;
     Ok(ExitCode::SUCCESS)
@@ -509,22 +566,42 @@ fn list(repo: &ExpRepo, args: ListArgs) -> Result<ExitCode> {
         let baselines = if args.revs.all_commits {
             None
         } else {
-            Some(retort_engine::exp::resolve::select_baselines(repo, &args.revs.selection())?)
+            Some(retort_engine::exp::resolve::select_baselines(
+                repo,
+                &args.revs.selection(),
+            )?)
         };
         let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
         for target in sync::remote_exp_refs(repo, remote)? {
-            if baselines.as_ref().is_some_and(|wanted| !wanted.contains(&target.exp_ref.baseline)) {
+            if baselines
+                .as_ref()
+                .is_some_and(|wanted| !wanted.contains(&target.exp_ref.baseline))
+            {
                 continue;
             }
-            match grouped.iter_mut().find(|(baseline, _)| *baseline == target.exp_ref.baseline) {
+            match grouped
+                .iter_mut()
+                .find(|(baseline, _)| *baseline == target.exp_ref.baseline)
+            {
                 Some((_, names)) => names.push(target.exp_ref.name),
                 None => grouped.push((target.exp_ref.baseline.clone(), vec![target.exp_ref.name])),
             }
         }
-        let names = repo.describe(&grouped.iter().map(|(baseline, _)| baseline.clone()).collect::<Vec<_>>());
+        let names = repo.describe(
+            &grouped
+                .iter()
+                .map(|(baseline, _)| baseline.clone())
+                .collect::<Vec<_>>(),
+        );
         for (baseline, exps) in grouped {
             if !args.name_only {
-                println!("{}:", names.get(&baseline).cloned().unwrap_or_else(|| baseline[..7].to_string()));
+                println!(
+                    "{}:",
+                    names
+                        .get(&baseline)
+                        .cloned()
+                        .unwrap_or_else(|| baseline[..7].to_string())
+                );
             }
             for name in exps {
                 if args.name_only {
@@ -537,13 +614,21 @@ fn list(repo: &ExpRepo, args: ListArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let grouped = manage::list(repo, &args.revs.selection())?;
-    let names = repo.describe(&grouped.iter().map(|(baseline, _)| baseline.clone()).collect::<Vec<_>>());
+    let names = repo.describe(
+        &grouped
+            .iter()
+            .map(|(baseline, _)| baseline.clone())
+            .collect::<Vec<_>>(),
+    );
     let mut out = String::new();
     for (baseline, targets) in grouped {
         if !(args.name_only || args.sha_only) {
             out.push_str(&format!(
                 "{}:\n",
-                names.get(&baseline).cloned().unwrap_or_else(|| baseline[..7].to_string())
+                names
+                    .get(&baseline)
+                    .cloned()
+                    .unwrap_or_else(|| baseline[..7].to_string())
             ));
         }
         for target in targets {
@@ -552,7 +637,11 @@ fn list(repo: &ExpRepo, args: ListArgs) -> Result<ExitCode> {
             } else if args.sha_only {
                 out.push_str(&format!("{}\n", target.sha));
             } else {
-                out.push_str(&format!("\t{} [{}]\n", &target.sha[..7], target.exp_ref.name));
+                out.push_str(&format!(
+                    "\t{} [{}]\n",
+                    &target.sha[..7],
+                    target.exp_ref.name
+                ));
             }
         }
     }

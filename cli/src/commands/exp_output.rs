@@ -33,7 +33,10 @@ pub fn print_text(text: &str) -> anyhow::Result<()> {
 /// The width to fit: `COLUMNS` when set, else the terminal's; `None` when
 /// piped, which prints the whole table.
 fn target_width() -> Option<usize> {
-    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|value| value.parse().ok()) {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+    {
         return Some(columns);
     }
     if std::io::stdout().is_terminal() {
@@ -66,14 +69,19 @@ pub fn render_exp_table(table: &TabularData, groups: &ColumnGroups, kinds: &[Str
                 + 3
         };
         let total = |shown: &[usize], rows: &Vec<Vec<String>>, hidden: bool| -> usize {
-            shown.iter().map(|index| column_width(*index, rows)).sum::<usize>() + if hidden { 4 } else { 0 }
+            shown
+                .iter()
+                .map(|index| column_width(*index, rows))
+                .sum::<usize>()
+                + if hidden { 4 } else { 0 }
         };
         if total(&shown, &rows, false) > width {
             for (index, key) in keys.iter().enumerate() {
                 if groups.deps.contains(key) {
                     for row in rows.iter_mut() {
                         if text_width(&row[index]) > 9 {
-                            row[index] = format!("{}…", row[index].chars().take(8).collect::<String>());
+                            row[index] =
+                                format!("{}…", row[index].chars().take(8).collect::<String>());
                         }
                     }
                 }
@@ -84,8 +92,18 @@ pub fn render_exp_table(table: &TabularData, groups: &ColumnGroups, kinds: &[Str
             .enumerate()
             .rev()
             .filter(|(_, key)| groups.deps.contains(key))
-            .chain(keys.iter().enumerate().rev().filter(|(_, key)| groups.params.contains(key)))
-            .chain(keys.iter().enumerate().rev().filter(|(_, key)| groups.metrics.contains(key)))
+            .chain(
+                keys.iter()
+                    .enumerate()
+                    .rev()
+                    .filter(|(_, key)| groups.params.contains(key)),
+            )
+            .chain(
+                keys.iter()
+                    .enumerate()
+                    .rev()
+                    .filter(|(_, key)| groups.metrics.contains(key)),
+            )
             .map(|(index, _)| index)
             .collect();
         for index in removable {
@@ -100,7 +118,12 @@ pub fn render_exp_table(table: &TabularData, groups: &ColumnGroups, kinds: &[Str
     let mut rendered = Table::new();
     // Rules above and below the header and at the bottom, as DVC draws it.
     let rule = LineStyle::none().fill('─').junction('─');
-    rendered.load_style(TableStyle::new().top_border(rule).header_separator(rule).bottom_border(rule));
+    rendered.load_style(
+        TableStyle::new()
+            .top_border(rule)
+            .header_separator(rule)
+            .bottom_border(rule),
+    );
     rendered.set_content_arrangement(ContentArrangement::Disabled);
     let mut header: Vec<String> = shown.iter().map(|index| keys[*index].clone()).collect();
     if hidden {
@@ -151,9 +174,17 @@ pub fn from_cwd(project_root: &Path, cwd: &Path, path: &str) -> String {
         Err(_) => {
             let path_parts: Vec<_> = absolute.components().collect();
             let cwd_parts: Vec<_> = cwd.components().collect();
-            let common = path_parts.iter().zip(&cwd_parts).take_while(|(a, b)| a == b).count();
+            let common = path_parts
+                .iter()
+                .zip(&cwd_parts)
+                .take_while(|(a, b)| a == b)
+                .count();
             let mut parts: Vec<String> = vec!["..".to_string(); cwd_parts.len() - common];
-            parts.extend(path_parts[common..].iter().map(|part| part.as_os_str().to_string_lossy().to_string()));
+            parts.extend(
+                path_parts[common..]
+                    .iter()
+                    .map(|part| part.as_os_str().to_string_lossy().to_string()),
+            );
             parts.join("/")
         }
     }

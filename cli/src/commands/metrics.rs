@@ -86,7 +86,10 @@ pub fn run(command: MetricsCommand) -> Result<ExitCode> {
 }
 
 /// Keeps the files a `--targets` list names (a directory keeps what is in it).
-pub fn filter_targets(files: Vec<(String, FileResult)>, targets: &[String]) -> Vec<(String, FileResult)> {
+pub fn filter_targets(
+    files: Vec<(String, FileResult)>,
+    targets: &[String],
+) -> Vec<(String, FileResult)> {
     if targets.is_empty() {
         return files;
     }
@@ -96,7 +99,11 @@ pub fn filter_targets(files: Vec<(String, FileResult)>, targets: &[String]) -> V
         .collect();
     files
         .into_iter()
-        .filter(|(path, _)| targets.iter().any(|target| retort_engine::paths::is_within(path, target)))
+        .filter(|(path, _)| {
+            targets
+                .iter()
+                .any(|target| retort_engine::paths::is_within(path, target))
+        })
         .collect()
 }
 
@@ -104,7 +111,10 @@ pub fn filter_targets(files: Vec<(String, FileResult)>, targets: &[String]) -> V
 /// names given for each commit, joined by commas).
 fn labelled_revisions(repo: &ExpRepo, args: &ShowArgs) -> Result<Vec<(String, String)>> {
     let mut labelled: Vec<(String, Vec<String>)> = Vec::new();
-    let mut add = |sha: String, label: String| match labelled.iter_mut().find(|(existing, _)| *existing == sha) {
+    let mut add = |sha: String, label: String| match labelled
+        .iter_mut()
+        .find(|(existing, _)| *existing == sha)
+    {
         Some((_, labels)) => {
             if !labels.contains(&label) {
                 labels.push(label)
@@ -132,7 +142,10 @@ fn labelled_revisions(repo: &ExpRepo, args: &ShowArgs) -> Result<Vec<(String, St
             }
         }
     }
-    Ok(labelled.into_iter().map(|(sha, labels)| (sha, labels.join(","))).collect())
+    Ok(labelled
+        .into_iter()
+        .map(|(sha, labels)| (sha, labels.join(",")))
+        .collect())
 }
 
 fn rev_json(files: &[(String, FileResult)], repo: &ExpRepo, cwd: &std::path::Path) -> Json {
@@ -146,7 +159,9 @@ fn rev_json(files: &[(String, FileResult)], repo: &ExpRepo, cwd: &std::path::Pat
                         FileResult::Data(data) => Json::object().with("data", data.clone()),
                         FileResult::Error(error) => Json::object().with(
                             "error",
-                            Json::object().with("type", Json::str(&error.kind)).with("msg", Json::str(&error.msg)),
+                            Json::object()
+                                .with("type", Json::str(&error.kind))
+                                .with("msg", Json::str(&error.msg)),
                         ),
                     };
                     (from_cwd(&repo.project.root, cwd, path), value)
@@ -157,7 +172,11 @@ fn rev_json(files: &[(String, FileResult)], repo: &ExpRepo, cwd: &std::path::Pat
 }
 
 fn metrics_of(state: &ExpState) -> Vec<(String, FileResult)> {
-    state.data.as_ref().map(|data| data.metrics.clone()).unwrap_or_default()
+    state
+        .data
+        .as_ref()
+        .map(|data| data.metrics.clone())
+        .unwrap_or_default()
 }
 
 fn show(repo: &ExpRepo, cwd: &std::path::Path, args: ShowArgs) -> Result<ExitCode> {
@@ -178,7 +197,10 @@ fn show(repo: &ExpRepo, cwd: &std::path::Path, args: ShowArgs) -> Result<ExitCod
         }
         // The workspace is left out when it equals the active branch.
         if let Some(branch) = repo.head_branch() {
-            let same = revisions.iter().find(|(label, _)| *label == branch).map(|(_, files)| files.clone());
+            let same = revisions
+                .iter()
+                .find(|(label, _)| *label == branch)
+                .map(|(_, files)| files.clone());
             if same.as_ref() == Some(&revisions[0].1) {
                 revisions.remove(0);
             }
@@ -186,7 +208,11 @@ fn show(repo: &ExpRepo, cwd: &std::path::Path, args: ShowArgs) -> Result<ExitCod
     }
     let errored: Vec<String> = revisions
         .iter()
-        .filter(|(_, files)| files.iter().any(|(_, result)| matches!(result, FileResult::Error(_))))
+        .filter(|(_, files)| {
+            files
+                .iter()
+                .any(|(_, result)| matches!(result, FileResult::Error(_)))
+        })
         .map(|(label, _)| label.clone())
         .collect();
     if !errored.is_empty() {
@@ -205,7 +231,11 @@ fn show(repo: &ExpRepo, cwd: &std::path::Path, args: ShowArgs) -> Result<ExitCod
         print_json(&json)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let precision = Precision::Round(args.precision.filter(|digits| *digits > 0).unwrap_or(DEFAULT_PRECISION));
+    let precision = Precision::Round(
+        args.precision
+            .filter(|digits| *digits > 0)
+            .unwrap_or(DEFAULT_PRECISION),
+    );
     let mut table = TabularData::new(vec!["Revision".into(), "Path".into()], "-");
     for (label, files) in &revisions {
         for (path, result) in files {
@@ -235,7 +265,11 @@ fn show(repo: &ExpRepo, cwd: &std::path::Path, args: ShowArgs) -> Result<ExitCod
     if !many {
         table.drop(&["Revision"]);
     }
-    print_text(&if args.md { table.to_markdown() } else { table.to_plain() })?;
+    print_text(&if args.md {
+        table.to_markdown()
+    } else {
+        table.to_plain()
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -273,20 +307,32 @@ pub fn print_file_diff(
     if relative.is_empty() {
         return Ok(());
     }
-    print_text(&if md { table.to_markdown() } else { table.to_plain() })
+    print_text(&if md {
+        table.to_markdown()
+    } else {
+        table.to_plain()
+    })
 }
 
 fn metrics_diff(repo: &ExpRepo, cwd: &std::path::Path, args: DiffArgs) -> Result<ExitCode> {
     repo.head_sha()?;
     let old = revision_state(repo, &args.a_rev, false)?;
     let new = revision_state(repo, &args.b_rev, false)?;
-    report_errors(&[(&args.a_rev, &old), (&args.b_rev, &new)], "metrics", |state| metrics_of(state));
+    report_errors(
+        &[(&args.a_rev, &old), (&args.b_rev, &new)],
+        "metrics",
+        metrics_of,
+    );
     let changes = diff(
         &filter_targets(metrics_of(&old), &args.targets),
         &filter_targets(metrics_of(&new), &args.targets),
         args.all,
     );
-    let precision = Precision::Round(args.precision.filter(|digits| *digits > 0).unwrap_or(DEFAULT_PRECISION));
+    let precision = Precision::Round(
+        args.precision
+            .filter(|digits| *digits > 0)
+            .unwrap_or(DEFAULT_PRECISION),
+    );
     print_file_diff(
         repo,
         cwd,
@@ -315,7 +361,10 @@ pub fn report_errors(
     let errored: Vec<&str> = revisions
         .iter()
         .filter(|(_, state)| {
-            state.error.is_some() || files(state).iter().any(|(_, result)| matches!(result, FileResult::Error(_)))
+            state.error.is_some()
+                || files(state)
+                    .iter()
+                    .any(|(_, result)| matches!(result, FileResult::Error(_)))
         })
         .map(|(label, _)| label.as_str())
         .collect();

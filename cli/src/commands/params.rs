@@ -56,9 +56,17 @@ pub fn run(command: ParamsCommand) -> Result<ExitCode> {
             let old = revision_state(&repo, &args.a_rev, args.deps)?;
             let new = revision_state(&repo, &args.b_rev, args.deps)?;
             let params_of = |state: &ExpState| -> Vec<(String, FileResult)> {
-                state.data.as_ref().map(|data| data.params.clone()).unwrap_or_default()
+                state
+                    .data
+                    .as_ref()
+                    .map(|data| data.params.clone())
+                    .unwrap_or_default()
             };
-            report_errors(&[(&args.a_rev, &old), (&args.b_rev, &new)], "params", params_of);
+            report_errors(
+                &[(&args.a_rev, &old), (&args.b_rev, &new)],
+                "params",
+                params_of,
+            );
             let changes = diff(
                 &filter_targets(params_of(&old), &args.targets),
                 &filter_targets(params_of(&new), &args.targets),

@@ -43,7 +43,9 @@ pub fn apply(repo: &ExpRepo, rev: &str, options: &ApplyOptions) -> Result<Applie
     let commit = git
         .find_commit(git2::Oid::from_str(&sha).git(|| format!("'{sha}' is not a sha"))?)
         .git(|| format!("unable to read commit {sha}"))?;
-    let exp_tree = commit.tree().git(|| format!("unable to read the tree of {sha}"))?;
+    let exp_tree = commit
+        .tree()
+        .git(|| format!("unable to read the tree of {sha}"))?;
     let head_tree = git
         .find_commit(git2::Oid::from_str(&head).git(|| "invalid HEAD".into())?)
         .and_then(|commit| commit.tree())
@@ -58,14 +60,19 @@ pub fn apply(repo: &ExpRepo, rev: &str, options: &ApplyOptions) -> Result<Applie
             if entry.kind() != Some(git2::ObjectType::Blob) {
                 return git2::TreeWalkResult::Ok;
             }
-            let Ok(name) = entry.name() else { return git2::TreeWalkResult::Ok };
+            let Ok(name) = entry.name() else {
+                return git2::TreeWalkResult::Ok;
+            };
             let path = format!("{parent}{name}");
             let absolute = repo.git_root.join(&path);
             let current = workspace_blob(&absolute);
             if current == Some(entry.id()) {
                 return git2::TreeWalkResult::Ok;
             }
-            let committed = head_tree.get_path(Path::new(&path)).ok().map(|found| found.id());
+            let committed = head_tree
+                .get_path(Path::new(&path))
+                .ok()
+                .map(|found| found.id());
             if current.is_some() && current != committed {
                 conflicts.push(path.clone());
             }
@@ -93,7 +100,9 @@ pub fn apply(repo: &ExpRepo, rev: &str, options: &ApplyOptions) -> Result<Applie
 
     let mut written = Vec::new();
     for (path, oid, mode) in &changes {
-        let blob = git.find_blob(*oid).git(|| format!("unable to read '{path}' from {sha}"))?;
+        let blob = git
+            .find_blob(*oid)
+            .git(|| format!("unable to read '{path}' from {sha}"))?;
         let absolute = repo.git_root.join(path);
         write_file(&absolute, blob.content(), *mode).io(|| format!("unable to write '{path}'"))?;
         written.push(path.clone());
@@ -124,7 +133,8 @@ fn workspace_blob(path: &Path) -> Option<git2::Oid> {
     let metadata = std::fs::symlink_metadata(path).ok()?;
     if metadata.file_type().is_symlink() {
         let target = std::fs::read_link(path).ok()?;
-        return git2::Oid::hash_object(git2::ObjectType::Blob, target.to_string_lossy().as_bytes()).ok();
+        return git2::Oid::hash_object(git2::ObjectType::Blob, target.to_string_lossy().as_bytes())
+            .ok();
     }
     if !metadata.is_file() {
         return None;
@@ -161,19 +171,30 @@ fn write_file(path: &Path, bytes: &[u8], mode: i32) -> std::io::Result<()> {
 /// (index, work tree and untracked files, as `git stash -u` would, without
 /// resetting anything) and HEAD in `refs/exps/apply/ORIG_HEAD`. Returns the
 /// stash commit, or `None` when the workspace had no changes.
-pub fn save_apply_stash(repo: &ExpRepo, head: &str, rev: &str, name: &str) -> Result<Option<String>> {
+pub fn save_apply_stash(
+    repo: &ExpRepo,
+    head: &str,
+    rev: &str,
+    name: &str,
+) -> Result<Option<String>> {
     let git = &repo.git;
     let head_oid = git2::Oid::from_str(head).git(|| "invalid HEAD".into())?;
-    let head_commit = git.find_commit(head_oid).git(|| "unable to read HEAD".into())?;
+    let head_commit = git
+        .find_commit(head_oid)
+        .git(|| "unable to read HEAD".into())?;
     git.reference(APPLY_HEAD, head_oid, true, "exp apply")
         .git(|| format!("unable to set {APPLY_HEAD}"))?;
 
     let real = git.index().git(|| "unable to read the git index".into())?;
     let mut index_copy = git2::Index::new().git(|| "unable to create a temporary index".into())?;
     for entry in real.iter() {
-        index_copy.add(&entry).git(|| "unable to copy the git index".into())?;
+        index_copy
+            .add(&entry)
+            .git(|| "unable to copy the git index".into())?;
     }
-    let index_tree = index_copy.write_tree_to(git).git(|| "unable to write the index tree".into())?;
+    let index_tree = index_copy
+        .write_tree_to(git)
+        .git(|| "unable to write the index tree".into())?;
     let work_tree = workspace_tree(repo, &[])?;
     let untracked = untracked_files(repo)?;
     let head_tree = head_commit.tree_id();
@@ -189,8 +210,15 @@ pub fn save_apply_stash(repo: &ExpRepo, head: &str, rev: &str, name: &str) -> Re
         context: "git needs a user name and email to save the workspace before applying; set them with `git config user.name` and `git config user.email`".into(),
         source,
     })?;
-    let branch = repo.head_branch().unwrap_or_else(|| "(no branch)".to_string());
-    let subject = head_commit.summary().ok().flatten().unwrap_or_default().to_string();
+    let branch = repo
+        .head_branch()
+        .unwrap_or_else(|| "(no branch)".to_string());
+    let subject = head_commit
+        .summary()
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .to_string();
     let short = &head[..7];
     let index_commit = git
         .commit(
@@ -198,19 +226,31 @@ pub fn save_apply_stash(repo: &ExpRepo, head: &str, rev: &str, name: &str) -> Re
             &signature,
             &signature,
             &format!("index on {branch}: {short} {subject}"),
-            &git.find_tree(index_tree).git(|| "unable to read the index tree".into())?,
+            &git.find_tree(index_tree)
+                .git(|| "unable to read the index tree".into())?,
             &[&head_commit],
         )
         .git(|| "unable to save the index".into())?;
-    let index_commit = git.find_commit(index_commit).git(|| "unable to read the index commit".into())?;
+    let index_commit = git
+        .find_commit(index_commit)
+        .git(|| "unable to read the index commit".into())?;
     let mut parents = vec![head_commit.clone(), index_commit];
     if !untracked.is_empty() {
-        let mut only_untracked = git2::Index::new().git(|| "unable to create a temporary index".into())?;
+        let mut only_untracked =
+            git2::Index::new().git(|| "unable to create a temporary index".into())?;
         for path in &untracked {
-            let in_git = if repo.subdir.is_empty() { path.clone() } else { format!("{}/{path}", repo.subdir) };
+            let in_git = if repo.subdir.is_empty() {
+                path.clone()
+            } else {
+                format!("{}/{path}", repo.subdir)
+            };
             let absolute = repo.git_root.join(&in_git);
-            let Ok(oid) = git.blob_path(&absolute) else { continue };
-            let mode = std::fs::metadata(&absolute).map(|m| executable_mode(&m)).unwrap_or(0o100644);
+            let Ok(oid) = git.blob_path(&absolute) else {
+                continue;
+            };
+            let mode = std::fs::metadata(&absolute)
+                .map(|m| executable_mode(&m))
+                .unwrap_or(0o100644);
             only_untracked
                 .add(&git2::IndexEntry {
                     ctime: git2::IndexTime::new(0, 0),
@@ -228,18 +268,24 @@ pub fn save_apply_stash(repo: &ExpRepo, head: &str, rev: &str, name: &str) -> Re
                 })
                 .git(|| "unable to save an untracked file".into())?;
         }
-        let tree = only_untracked.write_tree_to(git).git(|| "unable to write the untracked files".into())?;
+        let tree = only_untracked
+            .write_tree_to(git)
+            .git(|| "unable to write the untracked files".into())?;
         let untracked_commit = git
             .commit(
                 None,
                 &signature,
                 &signature,
                 &format!("untracked files on {branch}: {short} {subject}"),
-                &git.find_tree(tree).git(|| "unable to read the untracked tree".into())?,
+                &git.find_tree(tree)
+                    .git(|| "unable to read the untracked tree".into())?,
                 &[],
             )
             .git(|| "unable to save the untracked files".into())?;
-        parents.push(git.find_commit(untracked_commit).git(|| "unable to read a stash commit".into())?);
+        parents.push(
+            git.find_commit(untracked_commit)
+                .git(|| "unable to read a stash commit".into())?,
+        );
     }
     let message = format!("On {branch}: dvc-exp-apply:{head}:{rev}:{name}");
     let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
@@ -249,7 +295,8 @@ pub fn save_apply_stash(repo: &ExpRepo, head: &str, rev: &str, name: &str) -> Re
             &signature,
             &signature,
             &message,
-            &git.find_tree(work_tree).git(|| "unable to read the work tree".into())?,
+            &git.find_tree(work_tree)
+                .git(|| "unable to read the work tree".into())?,
             &parent_refs,
         )
         .git(|| "unable to save the workspace".into())?;

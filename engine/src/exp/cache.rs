@@ -48,8 +48,12 @@ impl ExpCache {
         let entry = Json::object()
             .with("version", Json::Int(FORMAT_VERSION))
             .with("data", json);
-        if let Err(error) = write_atomic(&self.dir, &self.path(&data.rev), entry.dumps().as_bytes()) {
-            tracing::debug!("unable to write the experiment cache for {}: {error}", data.rev);
+        if let Err(error) = write_atomic(&self.dir, &self.path(&data.rev), entry.dumps().as_bytes())
+        {
+            tracing::debug!(
+                "unable to write the experiment cache for {}: {error}",
+                data.rev
+            );
         }
     }
 

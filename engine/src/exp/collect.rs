@@ -141,7 +141,11 @@ impl Default for ShowOptions {
 }
 
 /// Collects rows for `exp show`.
-pub fn collect(repo: &ExpRepo, options: &ShowOptions, extras: &dyn ExtraExperiments) -> Result<Vec<ExpState>> {
+pub fn collect(
+    repo: &ExpRepo,
+    options: &ShowOptions,
+    extras: &dyn ExtraExperiments,
+) -> Result<Vec<ExpState>> {
     let baselines = select_baselines(repo, &options.selection)?;
     let names = if options.sha_only {
         HashMap::new()
@@ -200,7 +204,9 @@ pub fn collect(repo: &ExpRepo, options: &ShowOptions, extras: &dyn ExtraExperime
             groups[group].push(entry.range.clone());
         }
         for (ref_name, revs) in successful.get(baseline).into_iter().flatten() {
-            let Some(exp_ref) = super::refs::ExpRef::parse(ref_name) else { continue };
+            let Some(exp_ref) = super::refs::ExpRef::parse(ref_name) else {
+                continue;
+            };
             let mut exp_states: Vec<ExpState> = revs.iter().map(|sha| state(sha)).collect();
             if exp_states.is_empty() {
                 continue;
@@ -280,13 +286,22 @@ impl<'a> Collector<'a> {
         let files = RevisionFiles::Workspace(DiskFiles::new(self.repo.project.root.clone()));
         state_from(
             "workspace",
-            collect_data(&self.repo.project, &files, &self.objects, "workspace", None, self.options),
+            collect_data(
+                &self.repo.project,
+                &files,
+                &self.objects,
+                "workspace",
+                None,
+                self.options,
+            ),
         )
     }
 
     /// One commit.
     pub fn commit(&self, sha: &str) -> ExpState {
-        self.commits(&[sha.to_string()]).remove(sha).unwrap_or_else(|| missing(sha))
+        self.commits(&[sha.to_string()])
+            .remove(sha)
+            .unwrap_or_else(|| missing(sha))
     }
 
     /// Several commits; cache misses are collected in parallel.
@@ -368,7 +383,10 @@ impl ExpState {
         Json::object()
             .with("rev", Json::str(&self.rev))
             .with("name", Json::opt_str(self.name.clone()))
-            .with("data", self.data.as_ref().map_or(Json::Null, ExpData::to_json))
+            .with(
+                "data",
+                self.data.as_ref().map_or(Json::Null, ExpData::to_json),
+            )
             .with(
                 "error",
                 self.error.as_ref().map_or(Json::Null, |error| {
@@ -379,9 +397,9 @@ impl ExpState {
             )
             .with(
                 "experiments",
-                self.experiments
-                    .as_ref()
-                    .map_or(Json::Null, |ranges| Json::List(ranges.iter().map(ExpRange::to_json).collect())),
+                self.experiments.as_ref().map_or(Json::Null, |ranges| {
+                    Json::List(ranges.iter().map(ExpRange::to_json).collect())
+                }),
             )
     }
 }
@@ -389,8 +407,16 @@ impl ExpState {
 impl ExpRange {
     pub fn to_json(&self) -> Json {
         Json::object()
-            .with("revs", Json::List(self.revs.iter().map(ExpState::to_json).collect()))
-            .with("executor", self.executor.as_ref().map_or(Json::Null, ExpExecutor::to_json))
+            .with(
+                "revs",
+                Json::List(self.revs.iter().map(ExpState::to_json).collect()),
+            )
+            .with(
+                "executor",
+                self.executor
+                    .as_ref()
+                    .map_or(Json::Null, ExpExecutor::to_json),
+            )
             .with("name", Json::opt_str(self.name.clone()))
     }
 }

@@ -95,7 +95,11 @@ impl ExpData {
         let number = |value: Option<i64>| value.map_or(Json::Null, Json::Int);
         Json::object()
             .with("rev", Json::str(&self.rev))
-            .with("timestamp", self.timestamp.map_or(Json::Null, |t| Json::Str(time::iso(t))))
+            .with(
+                "timestamp",
+                self.timestamp
+                    .map_or(Json::Null, |t| Json::Str(time::iso(t))),
+            )
             .with("params", files(&self.params))
             .with("metrics", files(&self.metrics))
             .with(
@@ -158,7 +162,8 @@ impl ExpData {
                 })
                 .collect()
         };
-        let text = |value: &Json, key: &str| value.get(key).and_then(Json::as_str).map(str::to_string);
+        let text =
+            |value: &Json, key: &str| value.get(key).and_then(Json::as_str).map(str::to_string);
         let number = |value: &Json, key: &str| value.get(key).and_then(Json::as_i64);
         let flag = |value: &Json, key: &str| matches!(value.get(key), Some(Json::Bool(true)));
         Some(ExpData {
@@ -253,7 +258,10 @@ impl RevisionFiles {
                     }
                 }
                 pipelines.sort_by(|a, b| {
-                    a.matches('/').count().cmp(&b.matches('/').count()).then_with(|| a.cmp(b))
+                    a.matches('/')
+                        .count()
+                        .cmp(&b.matches('/').count())
+                        .then_with(|| a.cmp(b))
                 });
                 (pipelines, dot_dvc)
             }
@@ -262,11 +270,21 @@ impl RevisionFiles {
 }
 
 fn list_disk(root: &Path, dir: &str, found: &mut Vec<String>) {
-    let absolute = if dir.is_empty() { root.to_path_buf() } else { root.join(dir) };
-    let Ok(entries) = std::fs::read_dir(&absolute) else { return };
+    let absolute = if dir.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(dir)
+    };
+    let Ok(entries) = std::fs::read_dir(&absolute) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        let relative = if dir.is_empty() { name } else { format!("{dir}/{name}") };
+        let relative = if dir.is_empty() {
+            name
+        } else {
+            format!("{dir}/{name}")
+        };
         match entry.file_type() {
             Ok(kind) if kind.is_dir() => list_disk(root, &relative, found),
             Ok(_) => found.push(relative),
@@ -314,7 +332,12 @@ impl ObjectCache {
         if hash.len() < 3 || !hash.is_ascii() {
             return None;
         }
-        let modern = self.dir.join("files").join("md5").join(&hash[..2]).join(&hash[2..]);
+        let modern = self
+            .dir
+            .join("files")
+            .join("md5")
+            .join(&hash[..2])
+            .join(&hash[2..]);
         if modern.exists() {
             return Some(modern);
         }
@@ -365,7 +388,12 @@ pub fn collect_data(
 ) -> Result<ExpData, RevError> {
     let source = files.source();
     let (pipeline_paths, dot_dvc_paths) = files.dvc_files();
-    let project = Project::load_files(root.clone(), source, &pipeline_paths, ParsingConfig::default());
+    let project = Project::load_files(
+        root.clone(),
+        source,
+        &pipeline_paths,
+        ParsingConfig::default(),
+    );
     if let Some(diagnostic) = project
         .files
         .iter()
@@ -382,11 +410,19 @@ pub fn collect_data(
         .iter()
         .map(|file| {
             let lock_path = paths::join_normalized(&file.dir, "dvc.lock").unwrap_or_default();
-            let view = source.read(&lock_path).map(|text| LockView::parse(&text)).unwrap_or_default();
+            let view = source
+                .read(&lock_path)
+                .map(|text| LockView::parse(&text))
+                .unwrap_or_default();
             (file.path.clone(), view)
         })
         .collect();
-    let lock_of = |dvcfile: &str| locks.iter().find(|(path, _)| path == dvcfile).map(|(_, view)| view);
+    let lock_of = |dvcfile: &str| {
+        locks
+            .iter()
+            .find(|(path, _)| path == dvcfile)
+            .map(|(_, view)| view)
+    };
 
     // Outputs that live in the cache rather than in git, for reading cached
     // metrics and params at a commit.
@@ -396,8 +432,13 @@ pub fn collect_data(
     for stage in project.stages() {
         let lock = lock_of(&stage.dvcfile);
         for dep in &stage.deps {
-            let Some(path) = stage.resolve_path(&dep.path) else { continue };
-            let locked = lock.and_then(|view| view.dep(&stage.name, &dep.path)).cloned().unwrap_or_default();
+            let Some(path) = stage.resolve_path(&dep.path) else {
+                continue;
+            };
+            let locked = lock
+                .and_then(|view| view.dep(&stage.name, &dep.path))
+                .cloned()
+                .unwrap_or_default();
             upsert(
                 &mut deps,
                 path,
@@ -409,8 +450,13 @@ pub fn collect_data(
             );
         }
         for out in stage.all_outs() {
-            let Some(path) = stage.resolve_path(&out.path) else { continue };
-            let locked = lock.and_then(|view| view.out(&stage.name, &out.path)).cloned().unwrap_or_default();
+            let Some(path) = stage.resolve_path(&out.path) else {
+                continue;
+            };
+            let locked = lock
+                .and_then(|view| view.out(&stage.name, &out.path))
+                .cloned()
+                .unwrap_or_default();
             if out.cache {
                 cached_outs.push((path.clone(), locked.clone()));
             }
@@ -453,7 +499,8 @@ pub fn collect_data(
     };
 
     // Params.
-    let root_params = source.kind("params.yaml") == Some(FileKind::File) || reader.cached("params.yaml").is_some();
+    let root_params = source.kind("params.yaml") == Some(FileKind::File)
+        || reader.cached("params.yaml").is_some();
     let mut params: Vec<(String, FileResult)> = Vec::new();
     for file in params_show::params_files(&project, options.param_deps, root_params) {
         for path in reader.expand(&file.path) {
@@ -508,15 +555,28 @@ fn upsert<T>(list: &mut Vec<(String, T)>, key: String, value: T) {
 
 /// Outputs of a `.dvc` file (from `dvc add` or an import).
 fn read_dot_dvc(source: &dyn FileSource, path: &str) -> Vec<(String, ExpOut)> {
-    let Ok(text) = source.read(path) else { return Vec::new() };
-    let Some(root) = crate::formats::yaml::parse(&text).root else { return Vec::new() };
+    let Ok(text) = source.read(path) else {
+        return Vec::new();
+    };
+    let Some(root) = crate::formats::yaml::parse(&text).root else {
+        return Vec::new();
+    };
     let dir = paths::parent(path);
-    let Some(items) = root.get("outs").and_then(crate::node::Node::as_list) else { return Vec::new() };
+    let Some(items) = root.get("outs").and_then(crate::node::Node::as_list) else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     for item in items {
-        let Some(out_path) = item.get("path").and_then(crate::node::Node::as_str) else { continue };
-        let Some(full) = paths::join_normalized(dir, out_path) else { continue };
-        let algorithm = item.get("hash").and_then(crate::node::Node::as_str).unwrap_or("md5");
+        let Some(out_path) = item.get("path").and_then(crate::node::Node::as_str) else {
+            continue;
+        };
+        let Some(full) = paths::join_normalized(dir, out_path) else {
+            continue;
+        };
+        let algorithm = item
+            .get("hash")
+            .and_then(crate::node::Node::as_str)
+            .unwrap_or("md5");
         let hash = item
             .get(algorithm)
             .or_else(|| item.get("md5"))
@@ -526,7 +586,10 @@ fn read_dot_dvc(source: &dyn FileSource, path: &str) -> Vec<(String, ExpOut)> {
             Some(crate::node::Value::Int(number)) => Some(*number),
             _ => None,
         };
-        let use_cache = item.get("cache").and_then(crate::node::Node::as_bool).unwrap_or(true);
+        let use_cache = item
+            .get("cache")
+            .and_then(crate::node::Node::as_bool)
+            .unwrap_or(true);
         found.push((
             full,
             ExpOut {
@@ -579,10 +642,15 @@ impl DataReader<'_> {
     fn read_text(&self, path: &str) -> Result<String, FileError> {
         let source = self.files.source();
         match source.kind(path) {
-            Some(FileKind::File) => source.read(path).map(|text| text.to_string()).map_err(|error| FileError {
-                kind: "UnicodeDecodeError".into(),
-                msg: format!("unable to read '{path}': {error}"),
-            }),
+            Some(FileKind::File) => {
+                source
+                    .read(path)
+                    .map(|text| text.to_string())
+                    .map_err(|error| FileError {
+                        kind: "UnicodeDecodeError".into(),
+                        msg: format!("unable to read '{path}': {error}"),
+                    })
+            }
             Some(FileKind::Directory) => Err(FileError {
                 kind: "IsADirectoryError".into(),
                 msg: format!("[Errno 21] Is a directory: '{path}'"),
@@ -617,7 +685,9 @@ impl DataReader<'_> {
                 .map(|json| Some(crate::node::Node::synthetic(json.to_value())))
                 .map_err(|error| FileError {
                     kind: "JSONFileCorruptedError".into(),
-                    msg: format!("unable to read: '{path}', JSON file structure is corrupted: {error}"),
+                    msg: format!(
+                        "unable to read: '{path}', JSON file structure is corrupted: {error}"
+                    ),
                 });
         }
         let parsed = formats::parse(format, &text);
@@ -630,7 +700,11 @@ impl DataReader<'_> {
                     Format::Python => "PythonFileCorruptedError",
                 }
                 .to_string(),
-                msg: format!("unable to read: '{path}', {} file structure is corrupted: {}", format.name(), error.message),
+                msg: format!(
+                    "unable to read: '{path}', {} file structure is corrupted: {}",
+                    format.name(),
+                    error.message
+                ),
             });
         }
         Ok(parsed.root)

@@ -36,15 +36,22 @@ fn format_lists(value: &Json) -> Json {
 }
 
 /// Compares the params or metrics files of two revisions.
-pub fn diff(old: &[(String, FileResult)], new: &[(String, FileResult)], with_unchanged: bool) -> Diff {
+pub fn diff(
+    old: &[(String, FileResult)],
+    new: &[(String, FileResult)],
+    with_unchanged: bool,
+) -> Diff {
     let mut paths: Vec<&String> = old.iter().chain(new).map(|(path, _)| path).collect();
     paths.sort();
     paths.dedup();
     let data_of = |files: &[(String, FileResult)], path: &str| -> Option<Json> {
-        files.iter().find(|(existing, _)| existing == path).and_then(|(_, result)| match result {
-            FileResult::Data(data) => Some(format_lists(data)),
-            FileResult::Error(_) => None,
-        })
+        files
+            .iter()
+            .find(|(existing, _)| existing == path)
+            .and_then(|(_, result)| match result {
+                FileResult::Data(data) => Some(format_lists(data)),
+                FileResult::Error(_) => None,
+            })
     };
     let mut result = Vec::new();
     for path in paths {
@@ -58,13 +65,19 @@ pub fn diff(old: &[(String, FileResult)], new: &[(String, FileResult)], with_unc
     result
 }
 
-fn diff_file(old: Option<&Json>, new: Option<&Json>, with_unchanged: bool) -> Vec<(String, Change)> {
+fn diff_file(
+    old: Option<&Json>,
+    new: Option<&Json>,
+    with_unchanged: bool,
+) -> Vec<(String, Change)> {
     let is_object = |value: Option<&Json>| matches!(value, Some(Json::Object(_)));
     if is_object(old) || is_object(new) {
         let flat = |value: Option<&Json>| -> Option<Vec<(String, Json)>> {
             match value {
                 None | Some(Json::Null) => Some(Vec::new()),
-                Some(object @ Json::Object(entries)) if !entries.is_empty() => Some(flatten(object)),
+                Some(object @ Json::Object(entries)) if !entries.is_empty() => {
+                    Some(flatten(object))
+                }
                 Some(Json::Object(_)) => Some(Vec::new()),
                 Some(_) => None,
             }
@@ -92,7 +105,11 @@ fn diff_file(old: Option<&Json>, new: Option<&Json>, with_unchanged: bool) -> Ve
         return keys
             .into_iter()
             .filter_map(|key| {
-                let change = diff_values(lookup(&old_flat, &key), lookup(&new_flat, &key), with_unchanged)?;
+                let change = diff_values(
+                    lookup(&old_flat, &key),
+                    lookup(&new_flat, &key),
+                    with_unchanged,
+                )?;
                 Some((key, change))
             })
             .collect();
@@ -123,11 +140,14 @@ pub fn python_eq(a: &Json, b: &Json) -> bool {
         _ => {}
     }
     match (a, b) {
-        (Json::List(x), Json::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| python_eq(p, q)),
+        (Json::List(x), Json::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| python_eq(p, q))
+        }
         (Json::Object(x), Json::Object(y)) => {
             x.len() == y.len()
                 && x.iter().all(|(key, value)| {
-                    y.iter().any(|(other, other_value)| other == key && python_eq(value, other_value))
+                    y.iter()
+                        .any(|(other, other_value)| other == key && python_eq(value, other_value))
                 })
         }
         _ => a == b,
@@ -145,7 +165,9 @@ pub fn diff_json(diff: &Diff) -> Json {
                         changes
                             .iter()
                             .map(|(key, change)| {
-                                let mut entry = Json::object().with("old", change.old.clone()).with("new", change.new.clone());
+                                let mut entry = Json::object()
+                                    .with("old", change.old.clone())
+                                    .with("new", change.new.clone());
                                 if let Some(diff) = &change.diff {
                                     entry.insert("diff", diff.clone());
                                 }
@@ -199,7 +221,13 @@ pub fn diff_table(diff: &Diff, options: &DiffTableOptions) -> TabularData {
                 (None, Some(text)) => text.clone(),
                 (None, None) => fill.to_string(),
             };
-            table.push_row(vec![path.clone(), key.clone(), cell(&change.old), cell(&change.new), change_text]);
+            table.push_row(vec![
+                path.clone(),
+                key.clone(),
+                cell(&change.old),
+                cell(&change.new),
+                change_text,
+            ]);
         }
     }
     if options.no_path {
@@ -219,11 +247,16 @@ mod tests {
     fn numbers_get_differences_and_others_do_not() {
         let old = vec![(
             "m.json".to_string(),
-            FileResult::Data(Json::parse(r#"{"acc": 0.51, "name": "m", "n": 1, "l": [1, 2]}"#).unwrap()),
+            FileResult::Data(
+                Json::parse(r#"{"acc": 0.51, "name": "m", "n": 1, "l": [1, 2]}"#).unwrap(),
+            ),
         )];
         let new = vec![(
             "m.json".to_string(),
-            FileResult::Data(Json::parse(r#"{"acc": 0.53, "name": "m", "n": 1.0, "l": [1, 3], "extra": true}"#).unwrap()),
+            FileResult::Data(
+                Json::parse(r#"{"acc": 0.53, "name": "m", "n": 1.0, "l": [1, 3], "extra": true}"#)
+                    .unwrap(),
+            ),
         )];
         let changed = diff(&old, &new, false);
         // `dvc metrics diff --json` printed 0.020000000000000018 for 0.51 -> 0.53.

@@ -16,7 +16,10 @@ pub enum ExpError {
     NotGit(PathBuf),
 
     #[error("'{rev}' is not a commit, branch, tag or experiment name{}", did_you_mean(.suggestions))]
-    UnknownRevision { rev: String, suggestions: Vec<String> },
+    UnknownRevision {
+        rev: String,
+        suggestions: Vec<String>,
+    },
 
     #[error("{} not experiment {}{}", quoted_list(.names), if .names.len() > 1 { "names" } else { "name" }, did_you_mean(.suggestions))]
     UnknownNames {
@@ -103,7 +106,11 @@ fn did_you_mean(suggestions: &[String]) -> String {
 
 fn quoted_list(names: &[String]) -> String {
     let quoted: Vec<String> = names.iter().map(|name| format!("'{name}'")).collect();
-    format!("{} {}", quoted.join(", "), if names.len() > 1 { "are" } else { "is" })
+    format!(
+        "{} {}",
+        quoted.join(", "),
+        if names.len() > 1 { "are" } else { "is" }
+    )
 }
 
 fn short(sha: &str) -> &str {

@@ -25,9 +25,15 @@ pub fn format_field(value: &Json, precision: Precision) -> String {
 
 fn shorten(value: &Json, precision: Precision) -> Json {
     match (value, precision) {
-        (Json::Float(number), Precision::Significant(digits)) if digits > 0 => Json::Str(format_g(*number, digits)),
-        (Json::Float(number), Precision::Round(digits)) if digits > 0 => Json::Float(round_to(*number, digits)),
-        (Json::List(items), _) => Json::List(items.iter().map(|item| shorten(item, precision)).collect()),
+        (Json::Float(number), Precision::Significant(digits)) if digits > 0 => {
+            Json::Str(format_g(*number, digits))
+        }
+        (Json::Float(number), Precision::Round(digits)) if digits > 0 => {
+            Json::Float(round_to(*number, digits))
+        }
+        (Json::List(items), _) => {
+            Json::List(items.iter().map(|item| shorten(item, precision)).collect())
+        }
         (Json::Object(entries), _) => Json::Object(
             entries
                 .iter()
@@ -105,7 +111,10 @@ mod tests {
         assert_eq!(round_to(2.675, 2), 2.67);
         assert_eq!(round_to(1e-7, 5), 0.0);
         let list = Json::List(vec![Json::Float(0.123456), Json::Int(3)]);
-        assert_eq!(format_field(&list, Precision::Significant(3)), "['0.123', 3]");
+        assert_eq!(
+            format_field(&list, Precision::Significant(3)),
+            "['0.123', 3]"
+        );
         assert_eq!(format_field(&Json::Bool(true), Precision::Full), "True");
     }
 }

@@ -106,7 +106,12 @@ impl Json {
             Value::Int(number) => Json::Int(*number),
             Value::Float(number) => Json::Float(*number),
             Value::Str(text) => Json::Str(text.clone()),
-            Value::List(items) => Json::List(items.iter().map(|item| Json::from_value(&item.value)).collect()),
+            Value::List(items) => Json::List(
+                items
+                    .iter()
+                    .map(|item| Json::from_value(&item.value))
+                    .collect(),
+            ),
             Value::Map(map) => Json::Object(
                 map.iter()
                     .map(|(key, entry)| (key.clone(), Json::from_value(&entry.value.value)))
@@ -127,7 +132,12 @@ impl Json {
             Json::Int(number) => Value::Int(*number),
             Json::Float(number) => Value::Float(*number),
             Json::Str(text) => Value::Str(text.clone()),
-            Json::List(items) => Value::List(items.iter().map(|item| Node::synthetic(item.to_value())).collect()),
+            Json::List(items) => Value::List(
+                items
+                    .iter()
+                    .map(|item| Node::synthetic(item.to_value()))
+                    .collect(),
+            ),
             Json::Object(entries) => Value::Map(
                 entries
                     .iter()
@@ -155,9 +165,14 @@ impl Json {
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
             Json::Str(text) => serde_json::Value::String(text.clone()),
-            Json::List(items) => serde_json::Value::Array(items.iter().map(Json::to_serde).collect()),
+            Json::List(items) => {
+                serde_json::Value::Array(items.iter().map(Json::to_serde).collect())
+            }
             Json::Object(entries) => serde_json::Value::Object(
-                entries.iter().map(|(key, value)| (key.clone(), value.to_serde())).collect(),
+                entries
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.to_serde()))
+                    .collect(),
             ),
         }
     }
@@ -261,7 +276,9 @@ fn write_json(value: &Json, indent: Option<usize>, depth: usize, out: &mut Strin
 
 fn write_str(text: &str, out: &mut String) {
     // Reuse the escaping of the sorted dumper, which writes a lone string as is.
-    out.push_str(&pyfmt::json_dumps_sorted(&serde_json::Value::String(text.to_string())));
+    out.push_str(&pyfmt::json_dumps_sorted(&serde_json::Value::String(
+        text.to_string(),
+    )));
 }
 
 impl<'de> Deserialize<'de> for Json {
@@ -339,9 +356,14 @@ mod tests {
     fn dumps_like_python_and_keeps_order() {
         let text = r#"{"b": 1, "a": [1.0, 1e-05, true, null], "é": "x"}"#;
         let parsed = Json::parse(text).unwrap();
-        assert_eq!(parsed.dumps(), r#"{"b": 1, "a": [1.0, 1e-05, true, null], "\u00e9": "x"}"#);
         assert_eq!(
-            Json::parse(r#"{"a": [1], "b": {}}"#).unwrap().dumps_indented(2),
+            parsed.dumps(),
+            r#"{"b": 1, "a": [1.0, 1e-05, true, null], "\u00e9": "x"}"#
+        );
+        assert_eq!(
+            Json::parse(r#"{"a": [1], "b": {}}"#)
+                .unwrap()
+                .dumps_indented(2),
             "{\n  \"a\": [\n    1\n  ],\n  \"b\": {}\n}"
         );
     }

@@ -30,15 +30,25 @@ impl LockView {
     /// without a lock entry as never run.
     pub fn parse(text: &str) -> LockView {
         let mut view = LockView::default();
-        let Some(root) = yaml::parse(text).root else { return view };
-        let Some(stages) = root.get("stages").and_then(Node::as_map) else { return view };
+        let Some(root) = yaml::parse(text).root else {
+            return view;
+        };
+        let Some(stages) = root.get("stages").and_then(Node::as_map) else {
+            return view;
+        };
         for (name, entry) in stages {
             view.entries.push((name.clone(), entry.value.value.clone()));
             for (section, target) in [("deps", &mut view.deps), ("outs", &mut view.outs)] {
-                let items = entry.value.get(section).and_then(Node::as_list).unwrap_or_default();
+                let items = entry
+                    .value
+                    .get(section)
+                    .and_then(Node::as_list)
+                    .unwrap_or_default();
                 let recorded = target.entry(name.clone()).or_default();
                 for item in items {
-                    let Some(path) = item.get("path").and_then(Node::as_str) else { continue };
+                    let Some(path) = item.get("path").and_then(Node::as_str) else {
+                        continue;
+                    };
                     recorded.insert(path.to_string(), locked_path(item));
                 }
             }

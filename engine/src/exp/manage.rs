@@ -53,9 +53,15 @@ pub struct RemoveSelection {
 
 /// Removes experiment refs (and, through `extras`, queued entries). Returns
 /// the names removed, in order.
-pub fn remove(repo: &ExpRepo, selection: &RemoveSelection, extras: &dyn ExtraExperiments) -> Result<Vec<String>> {
+pub fn remove(
+    repo: &ExpRepo,
+    selection: &RemoveSelection,
+    extras: &dyn ExtraExperiments,
+) -> Result<Vec<String>> {
     if selection.keep && selection.queue {
-        return Err(ExpError::InvalidArgument("--keep and --queue cannot be used together".into()));
+        return Err(ExpError::InvalidArgument(
+            "--keep and --queue cannot be used together".into(),
+        ));
     }
     let mut removed: Vec<String> = Vec::new();
     if selection.queue {
@@ -99,8 +105,14 @@ pub fn remove(repo: &ExpRepo, selection: &RemoveSelection, extras: &dyn ExtraExp
     }
     if selection.keep {
         let all = repo.exp_refs()?;
-        targets = all.into_iter().filter(|target| !targets.contains(target)).collect();
-        removed = targets.iter().map(|target| target.exp_ref.name.clone()).collect();
+        targets = all
+            .into_iter()
+            .filter(|target| !targets.contains(target))
+            .collect();
+        removed = targets
+            .iter()
+            .map(|target| target.exp_ref.name.clone())
+            .collect();
     }
     remove_refs(repo, &targets)?;
     Ok(removed)
@@ -110,7 +122,9 @@ fn remove_refs(repo: &ExpRepo, targets: &[ExpRefTarget]) -> Result<()> {
     let exec_apply = repo.ref_sha(EXEC_APPLY);
     for target in targets {
         if let Ok(mut reference) = repo.git.find_reference(EXEC_BRANCH) {
-            if reference.symbolic_target().ok().flatten() == Some(target.exp_ref.to_string().as_str()) {
+            if reference.symbolic_target().ok().flatten()
+                == Some(target.exp_ref.to_string().as_str())
+            {
                 let _ = reference.delete();
             }
         }
@@ -121,7 +135,9 @@ fn remove_refs(repo: &ExpRepo, targets: &[ExpRefTarget]) -> Result<()> {
         }
         let name = target.exp_ref.to_string();
         if let Ok(mut reference) = repo.git.find_reference(&name) {
-            reference.delete().git(|| format!("unable to delete {name}"))?;
+            reference
+                .delete()
+                .git(|| format!("unable to delete {name}"))?;
         }
     }
     Ok(())
@@ -148,17 +164,27 @@ pub fn rename(repo: &ExpRepo, exp: &str, new_name: &str, force: bool) -> Result<
     }
     let oid = git2::Oid::from_str(&target.sha).git(|| format!("'{}' is not a sha", target.sha))?;
     repo.git
-        .reference(&new_ref.to_string(), oid, true, &format!("exp rename: {exp} -> {new_name}"))
+        .reference(
+            &new_ref.to_string(),
+            oid,
+            true,
+            &format!("exp rename: {exp} -> {new_name}"),
+        )
         .git(|| format!("unable to create {new_ref}"))?;
     if let Ok(mut reference) = repo.git.find_reference(&target.exp_ref.to_string()) {
-        reference.delete().git(|| format!("unable to delete {}", target.exp_ref))?;
+        reference
+            .delete()
+            .git(|| format!("unable to delete {}", target.exp_ref))?;
     }
     Ok(new_ref)
 }
 
 /// `exp list`: experiments per baseline, baselines in the order their first
 /// experiment appears among the refs.
-pub fn list(repo: &ExpRepo, selection: &BaselineSelection) -> Result<Vec<(String, Vec<ExpRefTarget>)>> {
+pub fn list(
+    repo: &ExpRepo,
+    selection: &BaselineSelection,
+) -> Result<Vec<(String, Vec<ExpRefTarget>)>> {
     let baselines = if selection.all_commits {
         None
     } else {
@@ -171,7 +197,10 @@ pub fn list(repo: &ExpRepo, selection: &BaselineSelection) -> Result<Vec<(String
                 continue;
             }
         }
-        match grouped.iter_mut().find(|(baseline, _)| *baseline == target.exp_ref.baseline) {
+        match grouped
+            .iter_mut()
+            .find(|(baseline, _)| *baseline == target.exp_ref.baseline)
+        {
             Some((_, targets)) => targets.push(target),
             None => grouped.push((target.exp_ref.baseline.clone(), vec![target])),
         }

@@ -41,8 +41,15 @@ struct Parsed {
 
 /// Parses `-S` arguments without sweeps.
 pub fn parse_overrides(args: &[String]) -> Result<Vec<FileEdits>, OverrideError> {
-    let parsed: Vec<Parsed> = args.iter().map(|arg| parse_one(arg)).collect::<Result<_, _>>()?;
-    if let Some((arg, _)) = args.iter().zip(&parsed).find(|(_, parsed)| parsed.values.len() > 1) {
+    let parsed: Vec<Parsed> = args
+        .iter()
+        .map(|arg| parse_one(arg))
+        .collect::<Result<_, _>>()?;
+    if let Some((arg, _)) = args
+        .iter()
+        .zip(&parsed)
+        .find(|(_, parsed)| parsed.values.len() > 1)
+    {
         return Err(OverrideError::SweepWithoutQueue(arg.clone()));
     }
     Ok(group(parsed.iter().map(|item| (item, 0))))
@@ -51,7 +58,10 @@ pub fn parse_overrides(args: &[String]) -> Result<Vec<FileEdits>, OverrideError>
 /// Parses `-S` arguments with sweeps: one set of edits per combination, in
 /// `itertools.product` order (the last argument varies fastest).
 pub fn expand_sweeps(args: &[String]) -> Result<Vec<Vec<FileEdits>>, OverrideError> {
-    let parsed: Vec<Parsed> = args.iter().map(|arg| parse_one(arg)).collect::<Result<_, _>>()?;
+    let parsed: Vec<Parsed> = args
+        .iter()
+        .map(|arg| parse_one(arg))
+        .collect::<Result<_, _>>()?;
     let total: usize = parsed.iter().map(|item| item.values.len().max(1)).product();
     let mut combinations = Vec::with_capacity(total);
     for index in 0..total {
@@ -132,7 +142,10 @@ fn parse_one(arg: &str) -> Result<Parsed, OverrideError> {
     if key.is_empty() {
         return Err(invalid("the key is empty"));
     }
-    if key.chars().any(|ch| ch.is_whitespace() || "=,()".contains(ch)) {
+    if key
+        .chars()
+        .any(|ch| ch.is_whitespace() || "=,()".contains(ch))
+    {
         return Err(invalid("the key has a character that keys cannot have"));
     }
     // Hydra addresses list items as `a[0]`; edits use dotted indexes.
@@ -140,7 +153,9 @@ fn parse_one(arg: &str) -> Result<Parsed, OverrideError> {
     if op == EditOp::Delete {
         // `~key=value` deletes only when the key has that value.
         let values = match value {
-            Some(value) => vec![Some(parse_value(value.trim()).map_err(|reason| invalid(&reason))?)],
+            Some(value) => vec![Some(
+                parse_value(value.trim()).map_err(|reason| invalid(&reason))?,
+            )],
             None => vec![None],
         };
         return Ok(Parsed {
@@ -168,29 +183,52 @@ fn parse_values(arg: &str, text: &str) -> Result<Vec<Value>, OverrideError> {
         text: arg.to_string(),
         reason,
     };
-    for (function, body) in [("choice", "choice("), ("range", "range("), ("interval", "interval("), ("glob", "glob(")] {
-        if let Some(inner) = text.strip_prefix(body).and_then(|rest| rest.strip_suffix(')')) {
+    for (function, body) in [
+        ("choice", "choice("),
+        ("range", "range("),
+        ("interval", "interval("),
+        ("glob", "glob("),
+    ] {
+        if let Some(inner) = text
+            .strip_prefix(body)
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
             let items = split_top_level(inner);
             return match function {
-                "choice" => items.iter().map(|item| parse_value(item).map_err(&invalid)).collect(),
+                "choice" => items
+                    .iter()
+                    .map(|item| parse_value(item).map_err(&invalid))
+                    .collect(),
                 "range" => range_values(&items).map_err(invalid),
                 "glob" => Err(OverrideError::GlobSweep(arg.to_string())),
-                _ => Err(invalid("interval() sweeps need a sweeper plugin and are not supported".into())),
+                _ => Err(invalid(
+                    "interval() sweeps need a sweeper plugin and are not supported".into(),
+                )),
             };
         }
     }
     let items = split_top_level(text);
     if items.len() > 1 {
-        return items.iter().map(|item| parse_value(item).map_err(&invalid)).collect();
+        return items
+            .iter()
+            .map(|item| parse_value(item).map_err(&invalid))
+            .collect();
     }
     Ok(vec![parse_value(text).map_err(invalid)?])
 }
 
 fn range_values(items: &[String]) -> Result<Vec<Value>, String> {
-    let numbers: Vec<Value> = items.iter().map(|item| parse_value(item)).collect::<Result<_, _>>()?;
+    let numbers: Vec<Value> = items
+        .iter()
+        .map(|item| parse_value(item))
+        .collect::<Result<_, _>>()?;
     let as_f64: Vec<f64> = numbers
         .iter()
-        .map(|value| value.as_f64().ok_or_else(|| "range() takes numbers".to_string()))
+        .map(|value| {
+            value
+                .as_f64()
+                .ok_or_else(|| "range() takes numbers".to_string())
+        })
         .collect::<Result<_, _>>()?;
     let all_int = numbers.iter().all(|value| matches!(value, Value::Int(_)));
     let (start, stop, step) = match as_f64.as_slice() {
@@ -205,7 +243,11 @@ fn range_values(items: &[String]) -> Result<Vec<Value>, String> {
     let mut values = Vec::new();
     let mut current = start;
     while (step > 0.0 && current < stop) || (step < 0.0 && current > stop) {
-        values.push(if all_int { Value::Int(current as i64) } else { Value::Float(current) });
+        values.push(if all_int {
+            Value::Int(current as i64)
+        } else {
+            Value::Float(current)
+        });
         current += step;
         if values.len() > 100_000 {
             return Err("range() gives more than 100000 values".into());
@@ -239,7 +281,9 @@ fn split_top_level(text: &str) -> Vec<String> {
                 depth -= 1;
                 current.push(ch);
             }
-            (None, ',') if depth == 0 => items.push(std::mem::take(&mut current).trim().to_string()),
+            (None, ',') if depth == 0 => {
+                items.push(std::mem::take(&mut current).trim().to_string())
+            }
             _ => current.push(ch),
         }
     }
@@ -256,9 +300,15 @@ fn parse_value(text: &str) -> Result<Value, String> {
     }
     let parsed = yaml::parse(text);
     if let Some(error) = parsed.errors.first() {
-        return Err(format!("the value '{text}' is not valid: {}", error.message));
+        return Err(format!(
+            "the value '{text}' is not valid: {}",
+            error.message
+        ));
     }
-    Ok(parsed.root.map(|node: Node| node.value).unwrap_or(Value::Null))
+    Ok(parsed
+        .root
+        .map(|node: Node| node.value)
+        .unwrap_or(Value::Null))
 }
 
 #[cfg(test)]
@@ -271,13 +321,22 @@ mod tests {
 
     #[test]
     fn overrides_are_grouped_per_file_with_typed_values() {
-        let parsed = parse_overrides(&args(&["train.lr=0.1", "+train.new=[1, 2]", "other.yaml:~a.b", "++x=yes", "p.json:n=3"])).unwrap();
+        let parsed = parse_overrides(&args(&[
+            "train.lr=0.1",
+            "+train.new=[1, 2]",
+            "other.yaml:~a.b",
+            "++x=yes",
+            "p.json:n=3",
+        ]))
+        .unwrap();
         assert_eq!(parsed.len(), 3);
         assert_eq!(parsed[0].file, "params.yaml");
         assert_eq!(parsed[0].edits[0].op, EditOp::Set);
         assert_eq!(parsed[0].edits[0].value, Some(Value::Float(0.1)));
         assert_eq!(parsed[0].edits[1].op, EditOp::Add);
-        assert!(matches!(parsed[0].edits[1].value, Some(Value::List(ref items)) if items.len() == 2));
+        assert!(
+            matches!(parsed[0].edits[1].value, Some(Value::List(ref items)) if items.len() == 2)
+        );
         assert_eq!(parsed[0].edits[2].op, EditOp::AddOrSet);
         assert_eq!(parsed[0].edits[2].value, Some(Value::Str("yes".into())));
         assert_eq!(parsed[1].file, "other.yaml");
@@ -288,19 +347,36 @@ mod tests {
     #[test]
     fn sweeps_need_queue_and_expand_in_product_order() {
         let sweep = args(&["train.lr=0.1,0.2", "prepare.seed=choice(1,2)"]);
-        assert!(matches!(parse_overrides(&sweep), Err(OverrideError::SweepWithoutQueue(_))));
+        assert!(matches!(
+            parse_overrides(&sweep),
+            Err(OverrideError::SweepWithoutQueue(_))
+        ));
         let expanded = expand_sweeps(&sweep).unwrap();
         assert_eq!(expanded.len(), 4);
         let pairs: Vec<(Value, Value)> = expanded
             .iter()
-            .map(|files| (files[0].edits[0].value.clone().unwrap(), files[0].edits[1].value.clone().unwrap()))
+            .map(|files| {
+                (
+                    files[0].edits[0].value.clone().unwrap(),
+                    files[0].edits[1].value.clone().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(pairs[0], (Value::Float(0.1), Value::Int(1)));
         assert_eq!(pairs[1], (Value::Float(0.1), Value::Int(2)));
         assert_eq!(pairs[3], (Value::Float(0.2), Value::Int(2)));
-        assert_eq!(sweep_names("sweep", 4), vec!["sweep-1", "sweep-2", "sweep-3", "sweep-4"]);
+        assert_eq!(
+            sweep_names("sweep", 4),
+            vec!["sweep-1", "sweep-2", "sweep-3", "sweep-4"]
+        );
         assert_eq!(expand_sweeps(&args(&["a=range(1,4)"])).unwrap().len(), 3);
-        assert!(matches!(parse_overrides(&args(&["a=glob(*)"])), Err(OverrideError::GlobSweep(_))));
-        assert_eq!(parse_overrides(&args(&["a=[1,2]"])).unwrap()[0].edits.len(), 1);
+        assert!(matches!(
+            parse_overrides(&args(&["a=glob(*)"])),
+            Err(OverrideError::GlobSweep(_))
+        ));
+        assert_eq!(
+            parse_overrides(&args(&["a=[1,2]"])).unwrap()[0].edits.len(),
+            1
+        );
     }
 }

@@ -51,7 +51,12 @@ pub struct Recorded {
 
 /// Checks a requested name, or generates one that is free under the
 /// baseline. An existing name is an error unless `force`.
-pub fn pick_name(repo: &ExpRepo, baseline: &str, requested: Option<&str>, force: bool) -> Result<String> {
+pub fn pick_name(
+    repo: &ExpRepo,
+    baseline: &str,
+    requested: Option<&str>,
+    force: bool,
+) -> Result<String> {
     match requested {
         Some(name) => {
             if let Some(reason) = name_problem(name) {
@@ -95,7 +100,9 @@ pub fn workspace_lock_entries(root: &Path) -> Vec<(String, crate::node::Value)> 
     let mut entries: Vec<(String, crate::node::Value)> = Vec::new();
     for pipeline in find_pipeline_files(root) {
         let lock = paths::join_normalized(paths::parent(&pipeline), "dvc.lock").unwrap_or_default();
-        let Ok(text) = std::fs::read_to_string(root.join(&lock)) else { continue };
+        let Ok(text) = std::fs::read_to_string(root.join(&lock)) else {
+            continue;
+        };
         for (name, entry) in LockView::parse(&text).entries {
             match entries.iter_mut().find(|(existing, _)| *existing == name) {
                 Some(slot) => slot.1 = entry,
@@ -131,9 +138,9 @@ pub fn experiment_files(root: &Path) -> Vec<String> {
             .iter()
             .chain(&file.top.params)
             .map(|entry| entry.path.clone())
-            .chain(file.top.plots.iter().filter_map(|plot| match plot {
-                crate::pipeline::TopPlot::Path(entry) => Some(entry.path.clone()),
-                crate::pipeline::TopPlot::Definition { id, .. } => Some(id.clone()),
+            .chain(file.top.plots.iter().map(|plot| match plot {
+                crate::pipeline::TopPlot::Path(entry) => entry.path.clone(),
+                crate::pipeline::TopPlot::Definition { id, .. } => id.clone(),
             }));
         for path in tops {
             if let Some(path) = paths::join_normalized(&file.dir, &path) {
@@ -161,7 +168,8 @@ pub fn record_experiment(repo: &ExpRepo, request: &RecordRequest) -> Result<Reco
         });
     }
     let git = &repo.git;
-    let baseline_oid = git2::Oid::from_str(&request.baseline).git(|| format!("'{}' is not a commit sha", request.baseline))?;
+    let baseline_oid = git2::Oid::from_str(&request.baseline)
+        .git(|| format!("'{}' is not a commit sha", request.baseline))?;
     let baseline = git
         .find_commit(baseline_oid)
         .git(|| format!("unable to read the baseline commit {}", request.baseline))?;
@@ -189,7 +197,9 @@ pub fn record_experiment(repo: &ExpRepo, request: &RecordRequest) -> Result<Reco
         }
     }
 
-    let tree = git.find_tree(tree_oid).git(|| "unable to read the experiment tree".into())?;
+    let tree = git
+        .find_tree(tree_oid)
+        .git(|| "unable to read the experiment tree".into())?;
     let signature = git.signature().map_err(|source| ExpError::Git {
         context: "git needs a user name and email to record an experiment commit; set them with `git config user.name NAME` and `git config user.email EMAIL`".into(),
         source,
@@ -223,13 +233,20 @@ pub fn workspace_tree(repo: &ExpRepo, include: &[String]) -> Result<git2::Oid> {
     }
     let mut index = git2::Index::new().git(|| "unable to create a temporary index".into())?;
     for entry in real.iter() {
-        index.add(&entry).git(|| "unable to copy the git index".into())?;
+        index
+            .add(&entry)
+            .git(|| "unable to copy the git index".into())?;
     }
 
     // Tracked files that differ from the index are re-read from the work tree.
     let mut options = git2::StatusOptions::new();
-    options.include_untracked(false).include_ignored(false).exclude_submodules(true);
-    let statuses = git.statuses(Some(&mut options)).git(|| "unable to compare the work tree with the index".into())?;
+    options
+        .include_untracked(false)
+        .include_ignored(false)
+        .exclude_submodules(true);
+    let statuses = git
+        .statuses(Some(&mut options))
+        .git(|| "unable to compare the work tree with the index".into())?;
     for status in statuses.iter() {
         let Ok(path) = status.path() else { continue };
         let flags = status.status();
@@ -240,7 +257,9 @@ pub fn workspace_tree(repo: &ExpRepo, include: &[String]) -> Result<git2::Oid> {
         }
     }
     for path in include {
-        let Some(relative) = paths::normalize(path) else { continue };
+        let Some(relative) = paths::normalize(path) else {
+            continue;
+        };
         let in_git = git_path(repo, &relative);
         let absolute = repo.git_root.join(&in_git);
         if absolute.is_dir() {
@@ -256,7 +275,9 @@ pub fn workspace_tree(repo: &ExpRepo, include: &[String]) -> Result<git2::Oid> {
             add_path(repo, &mut index, &in_git)?;
         }
     }
-    index.write_tree_to(git).git(|| "unable to write the experiment tree".into())
+    index
+        .write_tree_to(git)
+        .git(|| "unable to write the experiment tree".into())
 }
 
 /// A project-relative path as a path in the git work tree.
@@ -270,7 +291,9 @@ fn git_path(repo: &ExpRepo, relative: &str) -> String {
 
 fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         match entry.file_type() {
@@ -290,9 +313,11 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
 /// Adds one work-tree file (path relative to the git root) to an index.
 fn add_path(repo: &ExpRepo, index: &mut git2::Index, path: &str) -> Result<()> {
     let absolute = repo.git_root.join(path);
-    let metadata = std::fs::symlink_metadata(&absolute).io(|| format!("unable to read '{path}'"))?;
+    let metadata =
+        std::fs::symlink_metadata(&absolute).io(|| format!("unable to read '{path}'"))?;
     let (oid, mode) = if metadata.file_type().is_symlink() {
-        let target = std::fs::read_link(&absolute).io(|| format!("unable to read the link '{path}'"))?;
+        let target =
+            std::fs::read_link(&absolute).io(|| format!("unable to read the link '{path}'"))?;
         let oid = repo
             .git
             .blob(target.to_string_lossy().as_bytes())
@@ -303,7 +328,14 @@ fn add_path(repo: &ExpRepo, index: &mut git2::Index, path: &str) -> Result<()> {
             .git
             .blob_path(&absolute)
             .git(|| format!("unable to store '{path}'"))?;
-        (oid, if is_executable(&metadata) { 0o100755 } else { 0o100644 })
+        (
+            oid,
+            if is_executable(&metadata) {
+                0o100755
+            } else {
+                0o100644
+            },
+        )
     };
     let entry = git2::IndexEntry {
         ctime: git2::IndexTime::new(0, 0),
@@ -319,7 +351,9 @@ fn add_path(repo: &ExpRepo, index: &mut git2::Index, path: &str) -> Result<()> {
         flags_extended: 0,
         path: path.as_bytes().to_vec(),
     };
-    index.add(&entry).git(|| format!("unable to add '{path}' to the experiment tree"))
+    index
+        .add(&entry)
+        .git(|| format!("unable to add '{path}' to the experiment tree"))
 }
 
 #[cfg(unix)]
@@ -347,7 +381,11 @@ pub fn untracked_files(repo: &ExpRepo) -> Result<Vec<String>> {
         .git
         .statuses(Some(&mut options))
         .git(|| "unable to list untracked files".into())?;
-    let prefix = if repo.subdir.is_empty() { String::new() } else { format!("{}/", repo.subdir) };
+    let prefix = if repo.subdir.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", repo.subdir)
+    };
     let mut found: Vec<String> = statuses
         .iter()
         .filter(|status| status.status().contains(git2::Status::WT_NEW))

@@ -21,7 +21,12 @@ pub const EXEC_MERGE: &str = "refs/exps/exec/EXEC_MERGE";
 pub const TEMP_NAMESPACE: &str = "refs/exps/temp";
 
 /// Namespaces whose refs are not experiments.
-const SKIPPED_NAMESPACES: [&str; 4] = [APPLY_NAMESPACE, CELERY_NAMESPACE, EXEC_NAMESPACE, TEMP_NAMESPACE];
+const SKIPPED_NAMESPACES: [&str; 4] = [
+    APPLY_NAMESPACE,
+    CELERY_NAMESPACE,
+    EXEC_NAMESPACE,
+    TEMP_NAMESPACE,
+];
 
 /// Whether listing commands skip this ref: the stashes and everything in the
 /// apply, celery, exec and temp namespaces. DVC compares plain prefixes here.
@@ -57,7 +62,10 @@ impl ExpRef {
         }
         Some(ExpRef {
             baseline: format!("{}{}", parts[2], parts[3]),
-            name: parts.get(4).map(|name| name.to_string()).unwrap_or_default(),
+            name: parts
+                .get(4)
+                .map(|name| name.to_string())
+                .unwrap_or_default(),
         })
     }
 
@@ -65,7 +73,11 @@ impl ExpRef {
     /// trailing `/`.
     pub fn baseline_prefix(baseline: &str) -> String {
         let split = baseline.len().min(2);
-        format!("{EXPS_NAMESPACE}/{}/{}/", &baseline[..split], &baseline[split..])
+        format!(
+            "{EXPS_NAMESPACE}/{}/{}/",
+            &baseline[..split],
+            &baseline[split..]
+        )
     }
 }
 
@@ -154,7 +166,10 @@ mod tests {
         for good in ["lr05", "young-choc", "a.b", "exp_1"] {
             assert_eq!(name_problem(good), None, "{good}");
         }
-        for bad in ["a/b", "a b", "a..b", ".a", "a.lock", "a:b", "a~1", "a^", "a?", "a*", "a[", "@", "x@{1}", ""] {
+        for bad in [
+            "a/b", "a b", "a..b", ".a", "a.lock", "a:b", "a~1", "a^", "a?", "a*", "a[", "@",
+            "x@{1}", "",
+        ] {
             assert!(name_problem(bad).is_some(), "{bad}");
         }
     }

@@ -29,15 +29,22 @@ pub struct ExpRefTarget {
 impl ExpRepo {
     /// Opens the project that contains `start` and its git repository.
     pub fn discover(start: &Path) -> Result<ExpRepo> {
-        let project = project::discover(start).map_err(|error| ExpError::InvalidArgument(error.to_string()))?;
+        let project = project::discover(start)
+            .map_err(|error| ExpError::InvalidArgument(error.to_string()))?;
         ExpRepo::open(project)
     }
 
     pub fn open(project: ProjectRoot) -> Result<ExpRepo> {
-        let git = git2::Repository::discover(&project.root).map_err(|_| ExpError::NotGit(project.root.clone()))?;
+        let git = git2::Repository::discover(&project.root)
+            .map_err(|_| ExpError::NotGit(project.root.clone()))?;
         let git_root = git
             .workdir()
-            .ok_or_else(|| ExpError::InvalidArgument(format!("the git repository of '{}' is bare; experiments need a work tree", project.root.display())))?
+            .ok_or_else(|| {
+                ExpError::InvalidArgument(format!(
+                    "the git repository of '{}' is bare; experiments need a work tree",
+                    project.root.display()
+                ))
+            })?
             .to_path_buf();
         let git_root = std::fs::canonicalize(&git_root).unwrap_or(git_root);
         let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
@@ -95,18 +102,27 @@ impl ExpRepo {
     fn exp_refs_under(&self, prefix: &str) -> Result<Vec<ExpRefTarget>> {
         let glob = format!("{prefix}*");
         let mut found = Vec::new();
-        let references = self.git.references_glob(&glob).git(|| "unable to list the experiment refs".into())?;
+        let references = self
+            .git
+            .references_glob(&glob)
+            .git(|| "unable to list the experiment refs".into())?;
         for reference in references {
             let Ok(reference) = reference else { continue };
             let Ok(name) = reference.name() else { continue };
             if !name.starts_with(prefix) || refs::is_skipped(name) {
                 continue;
             }
-            let Some(exp_ref) = ExpRef::parse(name) else { continue };
+            let Some(exp_ref) = ExpRef::parse(name) else {
+                continue;
+            };
             if exp_ref.name.is_empty() {
                 continue;
             }
-            let Some(oid) = reference.resolve().ok().and_then(|resolved| resolved.target()) else {
+            let Some(oid) = reference
+                .resolve()
+                .ok()
+                .and_then(|resolved| resolved.target())
+            else {
                 continue;
             };
             found.push(ExpRefTarget {
@@ -134,8 +150,11 @@ impl ExpRepo {
                 } else {
                     continue;
                 };
-                let Ok(commit) = reference.peel_to_commit() else { continue };
-                map.entry(commit.id().to_string()).or_insert_with(|| short.to_string());
+                let Ok(commit) = reference.peel_to_commit() else {
+                    continue;
+                };
+                map.entry(commit.id().to_string())
+                    .or_insert_with(|| short.to_string());
             }
         }
         let mut names = HashMap::new();
@@ -169,7 +188,13 @@ impl ExpRepo {
             .map(|references| {
                 references
                     .flatten()
-                    .filter_map(|reference| reference.name().ok().and_then(|name| name.strip_prefix(prefix)).map(str::to_string))
+                    .filter_map(|reference| {
+                        reference
+                            .name()
+                            .ok()
+                            .and_then(|name| name.strip_prefix(prefix))
+                            .map(str::to_string)
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -180,8 +205,12 @@ impl ExpRepo {
     /// Every commit reachable from HEAD, branches, remote branches and tags,
     /// newest first (DVC's `list_all_commits`).
     pub fn all_commits(&self) -> Result<Vec<String>> {
-        let mut walk = self.git.revwalk().git(|| "unable to walk the commits".into())?;
-        walk.set_sorting(git2::Sort::TIME).git(|| "unable to walk the commits".into())?;
+        let mut walk = self
+            .git
+            .revwalk()
+            .git(|| "unable to walk the commits".into())?;
+        walk.set_sorting(git2::Sort::TIME)
+            .git(|| "unable to walk the commits".into())?;
         if let Ok(head) = self.head_sha() {
             if let Ok(oid) = git2::Oid::from_str(&head) {
                 let _ = walk.push(oid);
@@ -190,7 +219,10 @@ impl ExpRepo {
         if let Ok(references) = self.git.references() {
             for reference in references.flatten() {
                 let Ok(name) = reference.name() else { continue };
-                if name.starts_with("refs/heads/") || name.starts_with("refs/remotes/") || name.starts_with("refs/tags/") {
+                if name.starts_with("refs/heads/")
+                    || name.starts_with("refs/remotes/")
+                    || name.starts_with("refs/tags/")
+                {
                     if let Ok(commit) = reference.peel_to_commit() {
                         let _ = walk.push(commit.id());
                     }
@@ -204,8 +236,12 @@ impl ExpRepo {
     /// first: the commits of one experiment branch.
     pub fn branch_revs(&self, tip: &str, end: &str) -> Vec<String> {
         let mut revs = Vec::new();
-        let Ok(oid) = git2::Oid::from_str(tip) else { return revs };
-        let Ok(mut commit) = self.git.find_commit(oid) else { return revs };
+        let Ok(oid) = git2::Oid::from_str(tip) else {
+            return revs;
+        };
+        let Ok(mut commit) = self.git.find_commit(oid) else {
+            return revs;
+        };
         loop {
             revs.push(commit.id().to_string());
             let Ok(parent) = commit.parent(0) else { break };

@@ -55,11 +55,16 @@ fn git_rev(repo: &ExpRepo, rev: &str) -> Option<String> {
 /// Full `refs/exps/...` refs are accepted too.
 pub fn resolve_name(repo: &ExpRepo, name: &str) -> Result<Option<ExpRefTarget>> {
     if name.starts_with("refs/") {
-        let Some(exp_ref) = ExpRef::parse(name) else { return Ok(None) };
+        let Some(exp_ref) = ExpRef::parse(name) else {
+            return Ok(None);
+        };
         return Ok(repo.ref_sha(name).map(|sha| ExpRefTarget { exp_ref, sha }));
     }
     let all = repo.exp_refs()?;
-    let matches: Vec<&ExpRefTarget> = all.iter().filter(|found| found.exp_ref.name == name).collect();
+    let matches: Vec<&ExpRefTarget> = all
+        .iter()
+        .filter(|found| found.exp_ref.name == name)
+        .collect();
     match matches.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some((*one).clone())),
@@ -70,7 +75,10 @@ pub fn resolve_name(repo: &ExpRepo, name: &str) -> Result<Option<ExpRefTarget>> 
             }
             Err(ExpError::AmbiguousName {
                 name: name.to_string(),
-                refs: several.iter().map(|found| found.exp_ref.to_string()).collect(),
+                refs: several
+                    .iter()
+                    .map(|found| found.exp_ref.to_string())
+                    .collect(),
             })
         }
     }
@@ -91,7 +99,11 @@ pub fn resolve_names(repo: &ExpRepo, names: &[String]) -> Result<Vec<ExpRefTarge
         let existing = repo.exp_refs()?;
         let mut suggestions = Vec::new();
         for name in &unknown {
-            for candidate in suggest::closest(name, existing.iter().map(|target| target.exp_ref.name.as_str()), 3) {
+            for candidate in suggest::closest(
+                name,
+                existing.iter().map(|target| target.exp_ref.name.as_str()),
+                3,
+            ) {
                 if !suggestions.contains(&candidate) {
                     suggestions.push(candidate);
                 }
@@ -126,7 +138,10 @@ pub fn resolve_experiment(repo: &ExpRepo, text: &str) -> Result<ExpRefTarget> {
                     .map(|target| (*target).clone())
                     .ok_or_else(|| ExpError::AmbiguousName {
                         name: text.to_string(),
-                        refs: several.iter().map(|target| target.exp_ref.to_string()).collect(),
+                        refs: several
+                            .iter()
+                            .map(|target| target.exp_ref.to_string())
+                            .collect(),
                     })
             }
         };
@@ -184,7 +199,11 @@ pub fn select_baselines(repo: &ExpRepo, selection: &BaselineSelection) -> Result
     if revs.is_empty() && !selection.all_branches && !selection.all_tags && !selection.all_commits {
         revs.push("HEAD".to_string());
     }
-    let num = if selection.num == 0 && selection.revs.is_empty() { 1 } else { selection.num };
+    let num = if selection.num == 0 && selection.revs.is_empty() {
+        1
+    } else {
+        selection.num
+    };
     let mut shas: Vec<String> = Vec::new();
     for rev in &revs {
         shas.extend(first_parents(repo, &resolve_rev(repo, rev)?, num));
@@ -224,8 +243,12 @@ fn first_parents(repo: &ExpRepo, sha: &str, num: i64) -> Vec<String> {
         return Vec::new();
     }
     let mut found = vec![sha.to_string()];
-    let Ok(oid) = git2::Oid::from_str(sha) else { return found };
-    let Ok(mut commit) = repo.git.find_commit(oid) else { return found };
+    let Ok(oid) = git2::Oid::from_str(sha) else {
+        return found;
+    };
+    let Ok(mut commit) = repo.git.find_commit(oid) else {
+        return found;
+    };
     while num < 0 || (found.len() as i64) < num {
         let Ok(parent) = commit.parent(0) else { break };
         found.push(parent.id().to_string());

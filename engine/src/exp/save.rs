@@ -44,7 +44,14 @@ pub fn save(repo: &ExpRepo, options: &SaveOptions) -> Result<Saved> {
     )?;
     let untracked = record::untracked_files(repo)?
         .into_iter()
-        .filter(|path| !include.iter().any(|included| crate::paths::is_within(path, included)))
+        .filter(|path| {
+            !include
+                .iter()
+                .any(|included| crate::paths::is_within(path, included))
+        })
         .collect();
-    Ok(Saved { recorded, untracked })
+    Ok(Saved {
+        recorded,
+        untracked,
+    })
 }

@@ -13,7 +13,15 @@ use super::json::Json;
 use super::table::TabularData;
 use super::time;
 
-pub const FIXED_HEADERS: [&str; 7] = ["Experiment", "rev", "typ", "Created", "parent", "State", "Executor"];
+pub const FIXED_HEADERS: [&str; 7] = [
+    "Experiment",
+    "rev",
+    "typ",
+    "Created",
+    "parent",
+    "State",
+    "Executor",
+];
 
 /// How cells are made.
 #[derive(Clone, Debug)]
@@ -72,7 +80,11 @@ fn flatten_into(value: &Json, prefix: &str, out: &mut Vec<(String, Json)>) {
     match value {
         Json::Object(entries) => {
             for (key, item) in entries {
-                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
                 match item {
                     Json::Object(_) => flatten_into(item, &path, out),
                     other => out.push((path, other.clone())),
@@ -95,7 +107,10 @@ pub fn collect_names(states: &[ExpState]) -> DataNames {
     let mut names = DataNames::default();
     fn visit(state: &ExpState, names: &mut DataNames) {
         if let Some(data) = &state.data {
-            for (target, files) in [(&mut names.metrics, &data.metrics), (&mut names.params, &data.params)] {
+            for (target, files) in [
+                (&mut names.metrics, &data.metrics),
+                (&mut names.params, &data.params),
+            ] {
                 for (path, result) in files {
                     let slot = target.entry(path.clone()).or_default();
                     if let FileResult::Data(Json::Object(_)) = result {
@@ -122,7 +137,10 @@ pub fn collect_names(states: &[ExpState]) -> DataNames {
 }
 
 /// Builds the table: fixed columns, then metrics, params and sorted deps.
-pub fn tabulate(states: &[ExpState], options: &TableOptions) -> Result<(TabularData, ColumnGroups)> {
+pub fn tabulate(
+    states: &[ExpState],
+    options: &TableOptions,
+) -> Result<(TabularData, ColumnGroups)> {
     let names = collect_names(states);
     let mut counter: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for files in [&names.metrics, &names.params] {
@@ -157,7 +175,10 @@ pub fn tabulate(states: &[ExpState], options: &TableOptions) -> Result<(TabularD
         params: normalize(&names.params),
         deps,
     };
-    let mut headers: Vec<String> = FIXED_HEADERS.iter().map(|header| header.to_string()).collect();
+    let mut headers: Vec<String> = FIXED_HEADERS
+        .iter()
+        .map(|header| header.to_string())
+        .collect();
     headers.extend(groups.metrics.iter().cloned());
     headers.extend(groups.params.iter().cloned());
     headers.extend(groups.deps.iter().cloned());
@@ -187,21 +208,37 @@ pub fn tabulate(states: &[ExpState], options: &TableOptions) -> Result<(TabularD
         }
         table.push_row(row.cells);
 
-        let Some(experiments) = &baseline.experiments else { continue };
+        let Some(experiments) = &baseline.experiments else {
+            continue;
+        };
         let experiments: Vec<&ExpRange> = match &sort_column {
             Some(column) => sort_experiments(experiments, column, options.descending),
             None => experiments.iter().collect(),
         };
         let last = experiments.len().saturating_sub(1);
         for (index, range) in experiments.iter().enumerate() {
-            let Some(exp) = range.revs.first() else { continue };
+            let Some(exp) = range.revs.first() else {
+                continue;
+            };
             let mut row = Row::new(&headers, &options.fill_value);
             row.set("Experiment", exp.name.clone().unwrap_or_default());
             row.set(
                 "rev",
-                if is_sha(&exp.rev) { exp.rev[..7].to_string() } else { exp.rev.clone() },
+                if is_sha(&exp.rev) {
+                    exp.rev[..7].to_string()
+                } else {
+                    exp.rev.clone()
+                },
             );
-            row.set("typ", if index == last { "branch_base" } else { "branch_commit" }.into());
+            row.set(
+                "typ",
+                if index == last {
+                    "branch_base"
+                } else {
+                    "branch_commit"
+                }
+                .into(),
+            );
             row.set("parent", String::new());
             if let Some(executor) = &range.executor {
                 row.set("State", capitalize(executor.state.as_str()));
@@ -247,9 +284,18 @@ fn created(state: &ExpState, options: &TableOptions) -> String {
     }
 }
 
-fn data_cells(exp: &ExpState, names: &DataNames, headers: &[String], options: &TableOptions, row: &mut Row<'_>) {
+fn data_cells(
+    exp: &ExpState,
+    names: &DataNames,
+    headers: &[String],
+    options: &TableOptions,
+    row: &mut Row<'_>,
+) {
     let Some(data) = &exp.data else { return };
-    for (files, known) in [(&data.metrics, &names.metrics), (&data.params, &names.params)] {
+    for (files, known) in [
+        (&data.metrics, &names.metrics),
+        (&data.params, &names.params),
+    ] {
         for (path, result) in files {
             let values = file_values(result, path);
             let missing = if matches!(result, FileResult::Error(_)) {
@@ -262,14 +308,23 @@ fn data_cells(exp: &ExpState, names: &DataNames, headers: &[String], options: &T
                     Some((_, Json::Null)) | None => missing.clone(),
                     Some((_, value)) => format_field(value, options.precision),
                 };
-                let header = if headers.contains(name) { name.clone() } else { format!("{path}:{name}") };
+                let header = if headers.contains(name) {
+                    name.clone()
+                } else {
+                    format!("{path}:{name}")
+                };
                 row.set(&header, text);
             }
         }
     }
     for name in &names.deps {
         if let Some((_, dep)) = data.deps.iter().find(|(path, _)| path == name) {
-            row.set(name, dep.hash.clone().unwrap_or_else(|| options.fill_value.clone()));
+            row.set(
+                name,
+                dep.hash
+                    .clone()
+                    .unwrap_or_else(|| options.fill_value.clone()),
+            );
         }
     }
 }
@@ -277,7 +332,10 @@ fn data_cells(exp: &ExpState, names: &DataNames, headers: &[String], options: &T
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
         None => String::new(),
     }
 }
@@ -354,7 +412,9 @@ fn sort_column(sort_by: &str, names: &DataNames) -> Result<SortColumn> {
             } else {
                 format!("; did you mean {}?", crate::suggest::or_list(&suggestions))
             };
-            Err(ExpError::InvalidArgument(format!("unknown sort column '{sort_by}'{hint}")))
+            Err(ExpError::InvalidArgument(format!(
+                "unknown sort column '{sort_by}'{hint}"
+            )))
         }
         _ => Err(ExpError::InvalidArgument(format!(
             "ambiguous sort column '{sort_by}' matches {}; prefix it with the file, as in '{}:{}'",
@@ -371,15 +431,31 @@ fn sort_column(sort_by: &str, names: &DataNames) -> Result<SortColumn> {
 
 /// Python's `sorted(key=(value is None, value))`; values that Python could not
 /// compare (a string against a number) order numbers first.
-fn sort_experiments<'a>(experiments: &'a [ExpRange], column: &SortColumn, descending: bool) -> Vec<&'a ExpRange> {
+fn sort_experiments<'a>(
+    experiments: &'a [ExpRange],
+    column: &SortColumn,
+    descending: bool,
+) -> Vec<&'a ExpRange> {
     let value_of = |range: &ExpRange| -> Option<Json> {
         let data = range.revs.first()?.data.as_ref()?;
-        let files = if column.metrics { &data.metrics } else { &data.params };
+        let files = if column.metrics {
+            &data.metrics
+        } else {
+            &data.params
+        };
         let (_, result) = files.iter().find(|(path, _)| *path == column.path)?;
-        let FileResult::Data(data) = result else { return None };
-        flatten(data).into_iter().find(|(key, _)| *key == column.name).map(|(_, value)| value)
+        let FileResult::Data(data) = result else {
+            return None;
+        };
+        flatten(data)
+            .into_iter()
+            .find(|(key, _)| *key == column.name)
+            .map(|(_, value)| value)
     };
-    let mut keyed: Vec<(Option<Json>, &ExpRange)> = experiments.iter().map(|range| (value_of(range), range)).collect();
+    let mut keyed: Vec<(Option<Json>, &ExpRange)> = experiments
+        .iter()
+        .map(|range| (value_of(range), range))
+        .collect();
     keyed.sort_by(|(a, _), (b, _)| {
         let ordering = compare_values(a.as_ref(), b.as_ref());
         if descending {
@@ -393,12 +469,18 @@ fn sort_experiments<'a>(experiments: &'a [ExpRange], column: &SortColumn, descen
 
 fn compare_values(a: Option<&Json>, b: Option<&Json>) -> std::cmp::Ordering {
     use std::cmp::Ordering;
-    match (a.filter(|value| !value.is_null()), b.filter(|value| !value.is_null())) {
+    match (
+        a.filter(|value| !value.is_null()),
+        b.filter(|value| !value.is_null()),
+    ) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Greater,
         (Some(_), None) => Ordering::Less,
         (Some(a), Some(b)) => match (a.as_number(), b.as_number()) {
-            (Some(x), Some(y)) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal),
+            (Some(x), Some(y)) => x
+                .as_f64()
+                .partial_cmp(&y.as_f64())
+                .unwrap_or(Ordering::Equal),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => super::format::python_str(a).cmp(&super::format::python_str(b)),
@@ -429,10 +511,18 @@ pub fn tree_glyph(typ: &str) -> &'static str {
 /// Applies `--keep`, `--drop` and `--only-changed`, drops empty State and
 /// Executor columns, and merges the id columns. Returns the row kinds
 /// (`baseline`, `branch_commit`, `branch_base`) for styling.
-pub fn shape(table: &mut TabularData, options: &ShapeOptions) -> std::result::Result<Vec<String>, regex::Error> {
+pub fn shape(
+    table: &mut TabularData,
+    options: &ShapeOptions,
+) -> std::result::Result<Vec<String>, regex::Error> {
     if !options.keep.is_empty() {
         let keep = regex::Regex::new(&format!("^(?:{})", options.keep.join("|")))?;
-        let protected: Vec<String> = table.keys().iter().filter(|key| keep.is_match(key)).cloned().collect();
+        let protected: Vec<String> = table
+            .keys()
+            .iter()
+            .filter(|key| keep.is_match(key))
+            .cloned()
+            .collect();
         for key in protected {
             table.protect(&key);
         }
@@ -442,17 +532,30 @@ pub fn shape(table: &mut TabularData, options: &ShapeOptions) -> std::result::Re
             table.drop(&[column]);
         }
     }
-    let kinds: Vec<String> = table.column("typ").map(<[String]>::to_vec).unwrap_or_default();
+    let kinds: Vec<String> = table
+        .column("typ")
+        .map(<[String]>::to_vec)
+        .unwrap_or_default();
     if !options.csv {
-        let experiment: Vec<String> = table.column("Experiment").map(<[String]>::to_vec).unwrap_or_default();
-        let revs: Vec<String> = table.column("rev").map(<[String]>::to_vec).unwrap_or_default();
+        let experiment: Vec<String> = table
+            .column("Experiment")
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
+        let revs: Vec<String> = table
+            .column("rev")
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
         let ids: Vec<String> = experiment
             .iter()
             .zip(&revs)
             .zip(&kinds)
             .map(|((name, rev), kind)| {
                 let text = if kind == "baseline" || name.is_empty() {
-                    if name.is_empty() { rev.clone() } else { name.clone() }
+                    if name.is_empty() {
+                        rev.clone()
+                    } else {
+                        name.clone()
+                    }
                 } else {
                     format!("{rev} [{name}]")
                 };
@@ -472,7 +575,12 @@ pub fn shape(table: &mut TabularData, options: &ShapeOptions) -> std::result::Re
     }
     if !options.drop.is_empty() {
         let drop = regex::Regex::new(&format!("^(?:{})", options.drop.join("|")))?;
-        let dropped: Vec<String> = table.keys().iter().filter(|key| drop.is_match(key)).cloned().collect();
+        let dropped: Vec<String> = table
+            .keys()
+            .iter()
+            .filter(|key| drop.is_match(key))
+            .cloned()
+            .collect();
         let refs: Vec<&str> = dropped.iter().map(String::as_str).collect();
         table.drop(&refs);
     }

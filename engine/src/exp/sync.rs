@@ -38,10 +38,13 @@ fn remote_error(remote: &str, error: git2::Error) -> ExpError {
 fn open_remote<'r>(repo: &'r ExpRepo, remote: &str) -> Result<git2::Remote<'r>> {
     match repo.git.find_remote(remote) {
         Ok(found) => Ok(found),
-        Err(_) => repo.git.remote_anonymous(remote).map_err(|_| ExpError::Remote {
-            remote: remote.to_string(),
-            message: "is neither a configured remote nor a valid git URL".into(),
-        }),
+        Err(_) => repo
+            .git
+            .remote_anonymous(remote)
+            .map_err(|_| ExpError::Remote {
+                remote: remote.to_string(),
+                message: "is neither a configured remote nor a valid git URL".into(),
+            }),
     }
 }
 
@@ -51,7 +54,9 @@ pub fn remote_exp_refs(repo: &ExpRepo, remote: &str) -> Result<Vec<ExpRefTarget>
     connection
         .connect(git2::Direction::Fetch)
         .map_err(|error| remote_error(remote, error))?;
-    let heads = connection.list().map_err(|error| remote_error(remote, error))?;
+    let heads = connection
+        .list()
+        .map_err(|error| remote_error(remote, error))?;
     let found = heads
         .iter()
         .filter(|head| head.name().starts_with("refs/exps/") && !refs::is_skipped(head.name()))
@@ -102,10 +107,15 @@ fn local_selection(repo: &ExpRepo, selection: &SyncSelection) -> Result<Vec<ExpR
 }
 
 fn is_ancestor(repo: &ExpRepo, ancestor: &str, descendant: &str) -> bool {
-    let (Ok(ancestor), Ok(descendant)) = (git2::Oid::from_str(ancestor), git2::Oid::from_str(descendant)) else {
+    let (Ok(ancestor), Ok(descendant)) = (
+        git2::Oid::from_str(ancestor),
+        git2::Oid::from_str(descendant),
+    ) else {
         return false;
     };
-    repo.git.graph_descendant_of(descendant, ancestor).unwrap_or(false)
+    repo.git
+        .graph_descendant_of(descendant, ancestor)
+        .unwrap_or(false)
 }
 
 /// Pushes experiment refs to a remote.
@@ -153,9 +163,9 @@ pub fn push(repo: &ExpRepo, remote: &str, selection: &SyncSelection) -> Result<S
                 .map_err(|error| remote_error(remote, error))?;
         }
         for name in pushed {
-            let rejected_here = rejected
-                .iter()
-                .any(|reference| ExpRef::parse(reference).is_some_and(|exp_ref| exp_ref.name == name));
+            let rejected_here = rejected.iter().any(|reference| {
+                ExpRef::parse(reference).is_some_and(|exp_ref| exp_ref.name == name)
+            });
             if rejected_here {
                 result.diverged.push(name);
             } else {
@@ -177,22 +187,34 @@ pub fn pull(repo: &ExpRepo, remote: &str, selection: &SyncSelection) -> Result<S
         let mut unknown = Vec::new();
         for name in &selection.names {
             if name.starts_with("refs/") {
-                match available.iter().find(|target| target.exp_ref.to_string() == *name) {
+                match available
+                    .iter()
+                    .find(|target| target.exp_ref.to_string() == *name)
+                {
                     Some(found) => wanted.push(found.clone()),
                     None => unknown.push(name.clone()),
                 }
                 continue;
             }
-            let matches: Vec<&ExpRefTarget> = available.iter().filter(|target| target.exp_ref.name == *name).collect();
+            let matches: Vec<&ExpRefTarget> = available
+                .iter()
+                .filter(|target| target.exp_ref.name == *name)
+                .collect();
             match matches.as_slice() {
                 [] => unknown.push(name.clone()),
                 [one] => wanted.push((*one).clone()),
-                several => match several.iter().find(|target| target.exp_ref.baseline == head) {
+                several => match several
+                    .iter()
+                    .find(|target| target.exp_ref.baseline == head)
+                {
                     Some(found) => wanted.push((*found).clone()),
                     None => {
                         return Err(ExpError::AmbiguousName {
                             name: name.clone(),
-                            refs: several.iter().map(|target| target.exp_ref.to_string()).collect(),
+                            refs: several
+                                .iter()
+                                .map(|target| target.exp_ref.to_string())
+                                .collect(),
                         })
                     }
                 },
@@ -201,7 +223,10 @@ pub fn pull(repo: &ExpRepo, remote: &str, selection: &SyncSelection) -> Result<S
         if !unknown.is_empty() {
             return Err(ExpError::Remote {
                 remote: remote.to_string(),
-                message: format!("has no experiment named {}", super::manage::join_quoted(&unknown)),
+                message: format!(
+                    "has no experiment named {}",
+                    super::manage::join_quoted(&unknown)
+                ),
             });
         }
     } else {
@@ -225,7 +250,9 @@ pub fn pull(repo: &ExpRepo, remote: &str, selection: &SyncSelection) -> Result<S
     }
     // Fetch into temporary refs first, then move each ref only when it is new,
     // a fast-forward, or forced.
-    let temp: Vec<String> = (0..wanted.len()).map(|index| format!("{TEMP_NAMESPACE}/pull-{index}")).collect();
+    let temp: Vec<String> = (0..wanted.len())
+        .map(|index| format!("{TEMP_NAMESPACE}/pull-{index}"))
+        .collect();
     let refspecs: Vec<String> = wanted
         .iter()
         .zip(&temp)
@@ -240,14 +267,17 @@ pub fn pull(repo: &ExpRepo, remote: &str, selection: &SyncSelection) -> Result<S
         let local = repo.ref_sha(&name);
         let outcome = match &local {
             Some(sha) if *sha == target.sha => Outcome::UpToDate,
-            Some(sha) if !selection.force && !is_ancestor(repo, sha, &target.sha) => Outcome::Diverged,
+            Some(sha) if !selection.force && !is_ancestor(repo, sha, &target.sha) => {
+                Outcome::Diverged
+            }
             _ => Outcome::Update,
         };
         match outcome {
             Outcome::UpToDate => result.up_to_date.push(target.exp_ref.name.clone()),
             Outcome::Diverged => result.diverged.push(target.exp_ref.name.clone()),
             Outcome::Update => {
-                let oid = git2::Oid::from_str(&target.sha).git(|| format!("'{}' is not a sha", target.sha))?;
+                let oid = git2::Oid::from_str(&target.sha)
+                    .git(|| format!("'{}' is not a sha", target.sha))?;
                 repo.git
                     .reference(&name, oid, true, &format!("pull: from {remote}"))
                     .git(|| format!("unable to set {name}"))?;

@@ -84,7 +84,12 @@ impl TabularData {
 
     pub fn rows(&self) -> Vec<Vec<&str>> {
         (0..self.len())
-            .map(|row| self.columns.iter().map(|column| column[row].as_str()).collect())
+            .map(|row| {
+                self.columns
+                    .iter()
+                    .map(|column| column[row].as_str())
+                    .collect()
+            })
             .collect()
     }
 
@@ -119,7 +124,11 @@ impl TabularData {
                 columns.push(self.columns[index].clone());
             }
         }
-        self.keys = keys.iter().filter(|key| self.keys.contains(key)).cloned().collect();
+        self.keys = keys
+            .iter()
+            .filter(|key| self.keys.contains(key))
+            .cloned()
+            .collect();
         self.columns = columns;
     }
 
@@ -204,7 +213,11 @@ impl TabularData {
         let widths = self.widths();
         let mut out = String::new();
         let line = |cells: Vec<&str>, out: &mut String| {
-            let padded: Vec<String> = cells.iter().zip(&widths).map(|(cell, width)| pad(cell, *width)).collect();
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| pad(cell, *width))
+                .collect();
             out.push_str(padded.join("  ").trim_end());
             out.push('\n');
         };
@@ -241,10 +254,20 @@ mod tests {
     #[test]
     fn plain_and_markdown_layouts_match_tabulate() {
         let mut table = TabularData::new(
-            vec!["Path".into(), "Param".into(), "HEAD".into(), "workspace".into()],
+            vec![
+                "Path".into(),
+                "Param".into(),
+                "HEAD".into(),
+                "workspace".into(),
+            ],
             "-",
         );
-        table.push_row(vec!["params.yaml".into(), "train.lr".into(), "0.01".into(), "0.03".into()]);
+        table.push_row(vec![
+            "params.yaml".into(),
+            "train.lr".into(),
+            "0.01".into(),
+            "0.03".into(),
+        ]);
         // Bytes printed by `dvc params diff` (DVC 3.67.1) on the same data.
         assert_eq!(
             table.to_plain(),

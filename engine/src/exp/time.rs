@@ -13,6 +13,8 @@ struct Local {
 }
 
 fn local(timestamp: i64) -> Option<Local> {
+    // `time_t` is 32 bits on some targets.
+    #[allow(clippy::useless_conversion)]
     let time: libc::time_t = timestamp.try_into().ok()?;
     // SAFETY: localtime_r only writes to the struct we own.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
@@ -58,7 +60,12 @@ pub fn created(timestamp: i64, now: i64) -> String {
         let meridiem = if t.hour < 12 { "AM" } else { "PM" };
         format!("{hour12:02}:{:02} {meridiem}", t.minute)
     } else {
-        format!("{} {:02}, {}", MONTHS[(t.month - 1) as usize], t.day, t.year)
+        format!(
+            "{} {:02}, {}",
+            MONTHS[(t.month - 1) as usize],
+            t.day,
+            t.year
+        )
     }
 }
 

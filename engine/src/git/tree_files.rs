@@ -122,13 +122,20 @@ impl TreeFiles {
     /// Lists every file (blob) under a project-relative directory, recursively,
     /// as project-relative paths in tree order. `""` lists the whole project.
     pub fn list_files(&self, dir: &str) -> Vec<String> {
-        let Ok(repo) = self.repo.lock() else { return Vec::new() };
-        let Ok(root) = repo.find_tree(self.tree) else { return Vec::new() };
+        let Ok(repo) = self.repo.lock() else {
+            return Vec::new();
+        };
+        let Ok(root) = repo.find_tree(self.tree) else {
+            return Vec::new();
+        };
         let full = self.full_path(dir);
         let tree = if full.is_empty() {
             root
         } else {
-            match root.get_path(Path::new(&full)).and_then(|entry| entry.to_object(&repo)) {
+            match root
+                .get_path(Path::new(&full))
+                .and_then(|entry| entry.to_object(&repo))
+            {
                 Ok(object) => match object.into_tree() {
                     Ok(tree) => tree,
                     Err(_) => return Vec::new(),

@@ -22,11 +22,17 @@ pub struct ParamsFile {
 /// The params files of a project after DVC's merging: a file that any source
 /// tracks whole is read whole; otherwise the tracked keys of every stage are
 /// combined. With `deps_only`, only stage params count.
-pub fn params_files(project: &Project, deps_only: bool, root_params_exists: bool) -> Vec<ParamsFile> {
+pub fn params_files(
+    project: &Project,
+    deps_only: bool,
+    root_params_exists: bool,
+) -> Vec<ParamsFile> {
     let mut sources: Vec<(String, Vec<String>)> = Vec::new();
     for stage in project.stages() {
         for dep in &stage.params {
-            let Some(path) = stage.params_file_path(dep) else { continue };
+            let Some(path) = stage.params_file_path(dep) else {
+                continue;
+            };
             let keys = if dep.whole_file {
                 Vec::new()
             } else {
@@ -88,11 +94,15 @@ pub fn select(root: &Node, keys: &[String]) -> Json {
 }
 
 fn merge_at(target: &mut Json, parts: &[&str], value: Json) {
-    let Some((first, rest)) = parts.split_first() else { return };
+    let Some((first, rest)) = parts.split_first() else {
+        return;
+    };
     if !matches!(target, Json::Object(_)) {
         *target = Json::object();
     }
-    let Json::Object(entries) = target else { return };
+    let Json::Object(entries) = target else {
+        return;
+    };
     let index = match entries.iter().position(|(key, _)| key == first) {
         Some(index) => index,
         None => {
@@ -149,8 +159,17 @@ mod tests {
 
     #[test]
     fn tracked_keys_are_kept_nested_in_tracked_order() {
-        let root = yaml::parse("train:\n  lr: 0.1\n  epochs: 3\n  other: x\nseed: 1\n").root.unwrap();
-        let keys = vec!["train.epochs".to_string(), "train.lr".to_string(), "missing.key".to_string()];
-        assert_eq!(select(&root, &keys).dumps(), r#"{"train": {"epochs": 3, "lr": 0.1}}"#);
+        let root = yaml::parse("train:\n  lr: 0.1\n  epochs: 3\n  other: x\nseed: 1\n")
+            .root
+            .unwrap();
+        let keys = vec![
+            "train.epochs".to_string(),
+            "train.lr".to_string(),
+            "missing.key".to_string(),
+        ];
+        assert_eq!(
+            select(&root, &keys).dumps(),
+            r#"{"train": {"epochs": 3, "lr": 0.1}}"#
+        );
     }
 }

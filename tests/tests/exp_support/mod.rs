@@ -61,7 +61,8 @@ json.dump(metrics, open("metrics.json", "w"))
 open("model.bin", "w").write(str(lr))
 "#;
 
-pub const PARAMS_YAML: &str = "train:\n  lr: 0.01\n  epochs: 3\n  layers: [16, 8]\n  flag: true\nseed: 1\n";
+pub const PARAMS_YAML: &str =
+    "train:\n  lr: 0.01\n  epochs: 3\n  layers: [16, 8]\n  flag: true\nseed: 1\n";
 
 pub const DVC_YAML: &str = "stages:\n  train:\n    cmd: python3 train.py\n    deps:\n      - train.py\n    params:\n      - train.lr\n      - train.epochs\n    outs:\n      - model.bin\n    metrics:\n      - metrics.json:\n          cache: false\n";
 
@@ -125,7 +126,11 @@ impl Repo {
     }
 
     pub fn git(&self, args: &[&str]) -> String {
-        let output = Command::new("git").args(args).current_dir(self.path()).output().expect("git");
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .expect("git");
         check(output, &format!("git {}", args.join(" ")))
     }
 
@@ -150,7 +155,10 @@ impl Repo {
     }
 
     pub fn retort(&self, args: &[&str]) -> String {
-        check(self.retort_output(args), &format!("retort {}", args.join(" ")))
+        check(
+            self.retort_output(args),
+            &format!("retort {}", args.join(" ")),
+        )
     }
 
     /// Runs retort expecting failure; returns stderr.
@@ -167,7 +175,11 @@ impl Repo {
 
     /// The full ref and commit of an experiment, looked up by name.
     pub fn exp(&self, name: &str) -> (String, String) {
-        let listing = self.git(&["for-each-ref", "--format=%(refname) %(objectname)", "refs/exps"]);
+        let listing = self.git(&[
+            "for-each-ref",
+            "--format=%(refname) %(objectname)",
+            "refs/exps",
+        ]);
         listing
             .lines()
             .filter_map(|line| line.split_once(' '))
