@@ -1,13 +1,14 @@
-//! Experiments cross between the tools: one recorded by Retort is listed by
-//! `dvc exp show` and restored by `dvc exp apply`; one run by DVC is applied
-//! and branched by Retort. HEAD, branches and the index stay as they were.
+//! Experiments cross between the tools. One recorded by Retort is listed by
+//! `dvc exp show` and restored by `dvc exp apply`, and one run by DVC is
+//! applied and branched by Retort. HEAD, branches and the index stay as they
+//! were.
 
 mod exp_support;
 
 use exp_support::{dvc, json, Repo};
 
 #[test]
-fn experiment_saved_by_retort_is_listed_and_applied_by_dvc() {
+fn saved_experiment_works_in_dvc() {
     let Some(dvc) = dvc() else { return };
     let repo = Repo::project(Some(dvc));
     // On a workspace whose lock matches its files (so that DVC's commit step
@@ -89,7 +90,7 @@ fn experiment_saved_by_retort_is_listed_and_applied_by_dvc() {
 }
 
 #[test]
-fn retort_applies_and_branches_experiments_made_by_dvc() {
+fn dvc_experiment_applies_and_branches() {
     let Some(dvc) = dvc() else { return };
     let repo = Repo::project(Some(dvc));
     repo.run_dvc(&["exp", "run", "-q", "-n", "lr05", "-S", "train.lr=0.05"]);
@@ -131,7 +132,7 @@ fn retort_applies_and_branches_experiments_made_by_dvc() {
 }
 
 #[test]
-fn apply_refuses_to_overwrite_uncommitted_changes_unless_forced() {
+fn apply_protects_uncommitted_changes() {
     let Some(dvc) = dvc() else { return };
     let repo = Repo::project(Some(dvc));
     repo.run_dvc(&["exp", "run", "-q", "-n", "lr05", "-S", "train.lr=0.05"]);
@@ -155,7 +156,7 @@ fn apply_refuses_to_overwrite_uncommitted_changes_unless_forced() {
         "{printed}"
     );
     assert!(repo.read("params.yaml").contains("lr: 0.05"));
-    // The way back holds the local edit, in git stash form.
+    // The saved stash contains the local edit, in git stash form.
     let stashed = repo.git(&["show", "refs/exps/apply/stash:params.yaml"]);
     assert_eq!(stashed, mine);
     assert_eq!(

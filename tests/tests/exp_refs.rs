@@ -7,7 +7,7 @@ mod exp_support;
 use exp_support::Repo;
 
 #[test]
-fn a_repository_without_commits_gives_a_clear_error() {
+fn empty_repository_error_is_clear() {
     let repo = Repo::git_only();
     std::fs::create_dir_all(repo.path().join(".dvc")).unwrap();
     for args in [
@@ -36,10 +36,8 @@ fn names_are_validated_resolved_and_suggested() {
 
     repo.retort(&["exp", "save", "-n", "first-try"]);
     let error = repo.retort_fails(&["exp", "save", "-n", "first-try"]);
-    assert!(
-        error.contains("already exists") && error.contains("-f"),
-        "{error}"
-    );
+    assert!(error.contains("already exists"), "{error}");
+    assert!(error.contains("-f"), "{error}");
     // -f replaces it.
     repo.retort(&["exp", "save", "-n", "first-try", "-f"]);
     let generated = repo.retort(&["exp", "save"]);
@@ -49,10 +47,8 @@ fn names_are_validated_resolved_and_suggested() {
         .unwrap()
         .to_string();
     let (adjective, noun) = name.split_once('-').expect("adjective-noun");
-    assert!(
-        (4..=5).contains(&adjective.len()) && (4..=5).contains(&noun.len()),
-        "{name}"
-    );
+    assert!((4..=5).contains(&adjective.len()), "{name}");
+    assert!((4..=5).contains(&noun.len()), "{name}");
 
     let error = repo.retort_fails(&["exp", "diff", "first-tyr"]);
     assert!(
@@ -156,7 +152,7 @@ fn remove_rename_and_list_work_on_refs() {
 }
 
 #[test]
-fn push_and_pull_exchange_experiments_with_a_bare_remote() {
+fn push_pull_through_bare_remote() {
     let repo = Repo::project(None);
     let remote = tempfile::tempdir().unwrap();
     let remote_path = remote.path().join("origin.git");

@@ -24,7 +24,7 @@ fn repo_with_dvc_experiments() -> Option<Repo> {
 }
 
 #[test]
-fn exp_show_matches_dvc_in_json_csv_and_markdown() {
+fn exp_show_matches_dvc_output() {
     let Some(repo) = repo_with_dvc_experiments() else {
         return;
     };
@@ -108,7 +108,7 @@ fn diff_commands_match_dvc() {
 }
 
 #[test]
-fn digits_example_experiments_show_like_dvc() {
+fn digits_experiments_match_dvc() {
     let Some(dvc) = dvc() else { return };
     let repo = Repo::git_only();
     let source = retort_tests::repo_root().join("examples/digits");

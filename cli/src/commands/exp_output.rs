@@ -48,8 +48,8 @@ fn target_width() -> Option<usize> {
 /// The `exp show` table for a terminal: rules above and below the header and
 /// at the bottom, metrics right-aligned, one line per row. When it is wider
 /// than the window, dependency hashes are shortened first, then columns are
-/// left out from the right (deps, then params, then metrics) and a `…` column
-/// says so.
+/// left out from the right (deps, then params, then metrics) and a last `…`
+/// column marks the cut.
 pub fn render_exp_table(table: &TabularData, groups: &ColumnGroups, kinds: &[String]) -> String {
     let keys: Vec<String> = table.keys().to_vec();
     let mut rows: Vec<Vec<String>> = table

@@ -48,7 +48,7 @@ pub struct ExpOut {
     pub is_data_source: bool,
 }
 
-/// Everything `exp show` knows about one revision.
+/// The data `exp show` reports for one revision.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExpData {
     /// The commit sha, or `workspace`.
@@ -62,8 +62,8 @@ pub struct ExpData {
 }
 
 impl ExpData {
-    /// Whether a params or metrics file failed to load; such results are not
-    /// cached, as in DVC.
+    /// Reports whether a params or metrics file failed to load. Such results
+    /// are not cached, as in DVC.
     pub fn contains_error(&self) -> bool {
         self.params
             .iter()
@@ -313,7 +313,7 @@ fn find_dot_dvc(root: &Path, found: &mut Vec<String>) {
     }
 }
 
-/// Where outputs that are not in git can be read from: DVC's object cache.
+/// DVC's object cache, from which outputs that are not in git are read.
 pub struct ObjectCache {
     pub dir: PathBuf,
 }
@@ -370,7 +370,7 @@ pub struct CollectOptions {
     pub param_deps: bool,
 }
 
-/// Why a whole revision could not be collected (DVC's `SerializableError`).
+/// The error that prevented collecting a whole revision (DVC's `SerializableError`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RevError {
     pub msg: String,

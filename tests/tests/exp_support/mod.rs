@@ -9,8 +9,9 @@ use std::process::{Command, Output};
 
 use retort_tests::retort_bin;
 
-/// The dvc executable: `RETORT_DVC`, else `dvc` on PATH. Without it the test
-/// says it is skipped, unless `RETORT_REQUIRE_DVC=1` makes that a failure.
+/// Finds the dvc executable: `RETORT_DVC`, else `dvc` on PATH. Without it the
+/// test prints that it is skipped, unless `RETORT_REQUIRE_DVC=1` makes that a
+/// failure.
 pub fn dvc() -> Option<PathBuf> {
     let found = match std::env::var_os("RETORT_DVC") {
         Some(path) => Some(PathBuf::from(path)),
@@ -67,7 +68,7 @@ pub const PARAMS_YAML: &str =
 pub const DVC_YAML: &str = "stages:\n  train:\n    cmd: python3 train.py\n    deps:\n      - train.py\n    params:\n      - train.lr\n      - train.epochs\n    outs:\n      - model.bin\n    metrics:\n      - metrics.json:\n          cache: false\n";
 
 impl Repo {
-    /// An empty git repository with an identity.
+    /// Creates an empty git repository with a user identity.
     pub fn git_only() -> Repo {
         let dir = tempfile::tempdir().expect("temp dir");
         let repo = Repo { dir, dvc: None };
@@ -78,9 +79,9 @@ impl Repo {
         repo
     }
 
-    /// The small project, committed, with the pipeline's outputs produced by
-    /// running the script directly (no DVC needed) and a `dvc.lock` that
-    /// records them. `with_dvc` uses real DVC (`dvc init`, `dvc repro`).
+    /// Creates the small project and commits it. With `dvc` it runs real
+    /// `dvc init` and `dvc repro`; without, it runs the script directly and
+    /// writes a `dvc.lock` by hand.
     pub fn project(dvc: Option<PathBuf>) -> Repo {
         let mut repo = Repo::git_only();
         repo.dvc = dvc;
@@ -173,7 +174,7 @@ impl Repo {
         String::from_utf8_lossy(&output.stderr).to_string()
     }
 
-    /// The full ref and commit of an experiment, looked up by name.
+    /// Looks an experiment up by name and returns its full ref and commit.
     pub fn exp(&self, name: &str) -> (String, String) {
         let listing = self.git(&[
             "for-each-ref",
