@@ -314,12 +314,30 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ExpCommand::Save(args) => {
+            // `-I` paths are relative to the current directory.
+            let mut include = Vec::new();
+            for path in &args.include_untracked {
+                let absolute = std::path::absolute(cwd.join(path))?;
+                let root = std::fs::canonicalize(&repo.project.root)
+                    .unwrap_or_else(|_| repo.project.root.clone());
+                let absolute = match absolute
+                    .parent()
+                    .and_then(|parent| std::fs::canonicalize(parent).ok())
+                {
+                    Some(parent) => parent.join(absolute.file_name().unwrap_or_default()),
+                    None => absolute,
+                };
+                let relative = absolute.strip_prefix(&root).map_err(|_| {
+                    anyhow::anyhow!("'{path}' is outside the project at '{}'", root.display())
+                })?;
+                include.push(relative.to_string_lossy().replace('\\', "/"));
+            }
             let saved = save(
                 &repo,
                 &SaveOptions {
                     name: args.name,
                     force: args.force,
-                    include_untracked: args.include_untracked,
+                    include_untracked: include,
                     message: args.message,
                 },
             )?;

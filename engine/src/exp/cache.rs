@@ -15,12 +15,16 @@ const FORMAT_VERSION: i64 = 1;
 
 pub struct ExpCache {
     dir: PathBuf,
+    /// False for a project without a `.dvc` directory, where creating one
+    /// just for the cache would add files the user did not ask for.
+    writable: bool,
 }
 
 impl ExpCache {
     pub fn new(tmp_dir: &Path) -> ExpCache {
         ExpCache {
             dir: tmp_dir.join("retort").join("exp-cache"),
+            writable: tmp_dir.parent().is_some_and(Path::is_dir),
         }
     }
 
@@ -40,7 +44,7 @@ impl ExpCache {
 
     /// Stores data; failures only cost speed, so they are logged and ignored.
     pub fn put(&self, data: &ExpData) {
-        if data.rev == "workspace" || data.contains_error() {
+        if !self.writable || data.rev == "workspace" || data.contains_error() {
             return;
         }
         let mut json = data.to_json();

@@ -12,6 +12,9 @@ pub enum ExpError {
     #[error("the git repository at '{0}' has no commits yet; experiments are recorded on top of a commit, so commit the project first (git add -A && git commit -m \"Initial commit\")")]
     NoCommits(PathBuf),
 
+    #[error("{0}")]
+    NoProject(String),
+
     #[error("'{0}' is not inside a git repository; experiments live in git, so run `git init` in the project first")]
     NotGit(PathBuf),
 
