@@ -95,6 +95,9 @@ fn dvc_experiment_applies_and_branches() {
     let repo = Repo::project(Some(dvc));
     repo.run_dvc(&["exp", "run", "-q", "-n", "lr05", "-S", "train.lr=0.05"]);
     repo.git(&["checkout", "-q", "--", "."]);
+    // A cached output that differs from the experiment's: apply checks the
+    // experiment's version out of the cache.
+    repo.write("model.bin", "stale");
     let exp_sha = repo.exp("lr05").1;
     let before = repo.git_state();
 
@@ -105,6 +108,11 @@ fn dvc_experiment_applies_and_branches() {
         let committed = repo.git(&["show", &format!("{exp_sha}:{path}")]);
         assert_eq!(repo.read(path), committed, "{path} matches the experiment");
     }
+    assert_eq!(
+        repo.read("model.bin"),
+        "0.05",
+        "the cached output is checked out"
+    );
     let after = repo.git_state();
     assert_eq!(
         (&after.head, &after.head_sha, &after.branches, &after.index),

@@ -266,6 +266,12 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
                 "Changes for experiment '{}' have been applied to your current workspace.",
                 applied.name
             );
+            if !applied.missing_outputs.is_empty() {
+                eprintln!(
+                    "warning: these outputs are not in the cache and were not checked out (fetch them with `dvc pull`): {}",
+                    applied.missing_outputs.join(", ")
+                );
+            }
             if applied.stash.is_some() {
                 println!(
                     "Your previous workspace is saved; to go back run:\n\n\tgit reset --hard\n\tgit stash apply refs/exps/apply/stash"

@@ -27,8 +27,12 @@ pub struct Applied {
     pub sha: String,
     /// Files written, relative to the git work tree.
     pub written: Vec<String>,
-    /// The stash commit holding the pre-apply workspace, when it had changes.
+    /// The stash commit that contains the pre-apply workspace, when it had
+    /// changes.
     pub stash: Option<String>,
+    /// Cached outputs that could not be checked out (their objects are not
+    /// in the cache; `dvc pull` fetches them).
+    pub missing_outputs: Vec<String>,
 }
 
 /// Applies an experiment (name, ref or commit) to the workspace.
@@ -108,7 +112,7 @@ pub fn apply(repo: &ExpRepo, rev: &str, options: &ApplyOptions) -> Result<Applie
         written.push(path.clone());
     }
 
-    checkout_outputs(repo)?;
+    let missing_outputs = checkout_outputs(repo)?;
 
     git.reference(EXEC_APPLY, commit.id(), true, "exp apply")
         .git(|| format!("unable to set {EXEC_APPLY}"))?;
@@ -117,15 +121,63 @@ pub fn apply(repo: &ExpRepo, rev: &str, options: &ApplyOptions) -> Result<Applie
         sha,
         written,
         stash,
+        missing_outputs,
     })
 }
 
-/// Brings the experiment's cached outputs (models, data) into the workspace.
-// FIXME(cache): call the object cache's checkout (`dvc checkout --force`
-// equivalent) once `engine/src/cache/` lands; until then only the files in
-// git (dvc.lock, params, metrics, code) are restored by `apply`.
-pub fn checkout_outputs(_repo: &ExpRepo) -> Result<()> {
-    Ok(())
+/// Brings the cached outputs that the workspace's `dvc.lock` files record
+/// (models, data) into the workspace, as `dvc checkout --force` does after
+/// DVC's apply. Outputs whose objects are not in the cache are returned, not
+/// treated as errors, so the files from git stay applied.
+pub fn checkout_outputs(repo: &ExpRepo) -> Result<Vec<String>> {
+    use crate::files::DiskFiles;
+    use crate::pipeline::interpolate::ParsingConfig;
+    use crate::project::{find_pipeline_files, Project};
+
+    let workspace =
+        crate::repro::workspace::Workspace::open(repo.project.clone()).map_err(|error| {
+            ExpError::InvalidArgument(format!("unable to open the project cache: {error}"))
+        })?;
+    let disk = DiskFiles::new(repo.project.root.clone());
+    let pipelines = find_pipeline_files(&repo.project.root);
+    let project = Project::load_files(
+        repo.project.clone(),
+        &disk,
+        &pipelines,
+        ParsingConfig::default(),
+    );
+    let options = workspace.cache_options();
+    let mut missing = Vec::new();
+    for file in &project.files {
+        let lock_path = crate::paths::join_normalized(&file.dir, "dvc.lock").unwrap_or_default();
+        let Ok(text) = std::fs::read_to_string(repo.project.root.join(&lock_path)) else {
+            continue;
+        };
+        let lock = crate::lock::parse(&text, &lock_path).lock;
+        for stage in &file.stages {
+            let Some(entry) = lock.stages.get(&stage.name) else {
+                continue;
+            };
+            for out in stage.all_outs().filter(|out| out.cache) {
+                let Some(recorded) = entry.outs.iter().find(|recorded| recorded.path == out.path)
+                else {
+                    continue;
+                };
+                let (Some(hash), Some(path)) = (&recorded.hash, stage.resolve_path(&out.path))
+                else {
+                    continue;
+                };
+                if let Err(error) = workspace
+                    .cache
+                    .checkout(&workspace.path(&path), hash, &options)
+                {
+                    tracing::debug!("unable to check out '{path}': {error}");
+                    missing.push(path);
+                }
+            }
+        }
+    }
+    Ok(missing)
 }
 
 /// The blob id of a work-tree file, `None` when it is missing.

@@ -319,13 +319,13 @@ pub struct ObjectCache {
 }
 
 impl ObjectCache {
-    /// The default cache of a project (`.dvc/cache`).
-    // FIXME(cache): honour `cache.dir` from the DVC config once the cache
-    // module that reads it lands; the default location covers most projects.
+    /// Opens the cache a project uses: `cache.dir` from its DVC config, or
+    /// `.dvc/cache`.
     pub fn for_project(root: &Path) -> ObjectCache {
-        ObjectCache {
-            dir: root.join(".dvc").join("cache"),
-        }
+        let dir = crate::config::ProjectConfig::load(&root.join(".dvc"))
+            .map(|config| config.dvc.cache_dir_or_default(root))
+            .unwrap_or_else(|_| root.join(".dvc").join("cache"));
+        ObjectCache { dir }
     }
 
     fn object_path(&self, hash: &str) -> Option<PathBuf> {

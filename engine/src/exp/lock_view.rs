@@ -21,8 +21,6 @@ pub struct LockedPath {
 pub struct LockView {
     pub deps: HashMap<String, HashMap<String, LockedPath>>,
     pub outs: HashMap<String, HashMap<String, LockedPath>>,
-    /// The raw entry of each stage, in file order, for experiment hashes.
-    pub entries: Vec<(String, Value)>,
 }
 
 impl LockView {
@@ -37,7 +35,6 @@ impl LockView {
             return view;
         };
         for (name, entry) in stages {
-            view.entries.push((name.clone(), entry.value.value.clone()));
             for (section, target) in [("deps", &mut view.deps), ("outs", &mut view.outs)] {
                 let items = entry
                     .value

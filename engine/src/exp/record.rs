@@ -6,16 +6,15 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use indexmap::IndexMap;
 
 use crate::files::DiskFiles;
+use crate::lock::LockStage;
 use crate::paths;
 use crate::pipeline::interpolate::ParsingConfig;
 use crate::project::{find_pipeline_files, Project};
-use crate::pyfmt;
 
 use super::error::{ExpError, GitContext, IoContext, Result};
-use super::lock_view::LockView;
 use super::names;
 use super::refs::{name_problem, ExpRef};
 use super::repo::ExpRepo;
@@ -29,7 +28,8 @@ pub struct RecordRequest {
     pub name: String,
     /// The commit message; `dvc: commit experiment <exp_hash>` when `None`.
     pub message: Option<String>,
-    /// DVC's experiment hash (see [`exp_hash`]), used in the default message.
+    /// DVC's experiment hash (`runcache::exp_hash` of the stages that
+    /// ran), used in the default message.
     pub exp_hash: String,
     /// Project-relative paths to add besides the tracked files: `dvc.lock`
     /// files, `cache: false` outputs, `-I` paths. Directories are added with
@@ -82,35 +82,19 @@ pub fn pick_name(
     }
 }
 
-/// DVC's experiment hash: SHA-256 of `json.dumps({stage: lock entry},
-/// sort_keys=True)` over the given stages' `dvc.lock` entries.
-pub fn exp_hash(entries: &[(String, crate::node::Value)]) -> String {
-    let object: serde_json::Map<String, serde_json::Value> = entries
-        .iter()
-        .map(|(name, entry)| (name.clone(), entry.to_json()))
-        .collect();
-    let text = pyfmt::json_dumps_sorted(&serde_json::Value::Object(object));
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// The lock entries of every stage in the workspace's `dvc.lock` files (what
-/// `exp save` hashes).
-pub fn workspace_lock_entries(root: &Path) -> Vec<(String, crate::node::Value)> {
-    let mut entries: Vec<(String, crate::node::Value)> = Vec::new();
+/// Collects the lock entries of every stage in the workspace's `dvc.lock`
+/// files (a later file's stage replaces an earlier one of the same name, as in
+/// DVC), which `exp save` hashes with `runcache::exp_hash`.
+pub fn workspace_lock_stages(root: &Path) -> IndexMap<String, LockStage> {
+    let mut stages = IndexMap::new();
     for pipeline in find_pipeline_files(root) {
         let lock = paths::join_normalized(paths::parent(&pipeline), "dvc.lock").unwrap_or_default();
         let Ok(text) = std::fs::read_to_string(root.join(&lock)) else {
             continue;
         };
-        for (name, entry) in LockView::parse(&text).entries {
-            match entries.iter_mut().find(|(existing, _)| *existing == name) {
-                Some(slot) => slot.1 = entry,
-                None => entries.push((name, entry)),
-            }
-        }
+        stages.extend(crate::lock::parse(&text, &lock).lock.stages);
     }
-    entries
+    stages
 }
 
 /// The files an experiment commit carries besides the tracked ones, for a

@@ -28,7 +28,7 @@ pub fn save(repo: &ExpRepo, options: &SaveOptions) -> Result<Saved> {
     // changed outputs into the cache and rewriting dvc.lock) before it
     // records the commit; wire the engine's commit step in here once it lands.
     // Until then the lock files are recorded as they are in the workspace.
-    let exp_hash = record::exp_hash(&record::workspace_lock_entries(&repo.project.root));
+    let exp_hash = crate::runcache::exp_hash(&record::workspace_lock_stages(&repo.project.root));
     let mut include = record::experiment_files(&repo.project.root);
     include.extend(options.include_untracked.iter().cloned());
     let recorded = record_experiment(
