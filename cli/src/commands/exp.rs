@@ -48,7 +48,7 @@ pub enum ExpCommand {
     Pull(PushArgs),
 }
 
-/// Which baseline commits to look at.
+/// The selection of baseline commits.
 #[derive(clap::Args, Clone)]
 pub struct RevArgs {
     /// All commits of the repository.

@@ -30,8 +30,8 @@ pub fn print_text(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The width to fit: `COLUMNS` when set, else the terminal's; `None` when
-/// piped, which prints the whole table.
+/// Returns the width to fit: `COLUMNS` when set, else the terminal's, and
+/// `None` when piped, which prints the whole table.
 fn target_width() -> Option<usize> {
     if let Some(columns) = std::env::var("COLUMNS")
         .ok()
@@ -161,7 +161,7 @@ pub fn render_exp_table(table: &TabularData, groups: &ColumnGroups, kinds: &[Str
     text
 }
 
-/// A project-relative path shown from the current directory.
+/// Converts a project-relative path to one relative to the current directory.
 pub fn from_cwd(project_root: &Path, cwd: &Path, path: &str) -> String {
     let absolute = project_root.join(path);
     let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());

@@ -107,8 +107,8 @@ pub fn filter_targets(
         .collect()
 }
 
-/// The revisions `-a`, `-T` and `-A` name, labelled as DVC labels them (the
-/// names given for each commit, joined by commas).
+/// Lists the commits `-a`, `-T` and `-A` select, each labelled as DVC
+/// labels it: the names that select it, joined by commas.
 fn labelled_revisions(repo: &ExpRepo, args: &ShowArgs) -> Result<Vec<(String, String)>> {
     let mut labelled: Vec<(String, Vec<String>)> = Vec::new();
     let mut add = |sha: String, label: String| match labelled

@@ -221,7 +221,7 @@ impl RevisionFiles {
         }
     }
 
-    /// Every file under a project-relative directory.
+    /// Lists every file under a project-relative directory.
     pub fn list_files(&self, dir: &str) -> Vec<String> {
         match self {
             RevisionFiles::Workspace(files) => {
@@ -234,7 +234,7 @@ impl RevisionFiles {
         }
     }
 
-    /// The `dvc.yaml` files (shallow first) and `.dvc` files of the revision.
+    /// Finds the `dvc.yaml` files (shallow first) and `.dvc` files of the revision.
     pub fn dvc_files(&self) -> (Vec<String>, Vec<String>) {
         match self {
             RevisionFiles::Workspace(files) => {
@@ -345,8 +345,8 @@ impl ObjectCache {
         legacy.exists().then_some(legacy)
     }
 
-    /// The bytes of `relative` inside the output recorded as `locked`: the
-    /// object itself for a file, or the file's entry of a `.dir` listing.
+    /// Reads `relative` inside the output recorded as `locked`: the object
+    /// itself for a file, or the file's entry of a `.dir` listing.
     fn read(&self, locked: &LockedPath, relative: &str) -> Option<Vec<u8>> {
         let hash = locked.hash.as_deref()?;
         if relative.is_empty() {

@@ -77,7 +77,7 @@ pub fn expand_sweeps(args: &[String]) -> Result<Vec<Vec<FileEdits>>, OverrideErr
     Ok(combinations)
 }
 
-/// Whether any argument is a sweep.
+/// Reports whether any argument is a sweep.
 pub fn has_sweep(args: &[String]) -> Result<bool, OverrideError> {
     Ok(args
         .iter()
@@ -177,7 +177,7 @@ fn parse_one(arg: &str) -> Result<Parsed, OverrideError> {
     })
 }
 
-/// The value or values (for a sweep) of an override.
+/// Parses the value of an override, or the values of a sweep.
 fn parse_values(arg: &str, text: &str) -> Result<Vec<Value>, OverrideError> {
     let invalid = |reason: String| OverrideError::Invalid {
         text: arg.to_string(),
@@ -291,9 +291,9 @@ fn split_top_level(text: &str) -> Vec<String> {
     items
 }
 
-/// A value as Hydra types it, through the YAML loader: `0.1` is a float,
-/// `true` a bool, `null` a null, `[1,2]` a list, quotes make strings, and an
-/// empty value is the empty string.
+/// Parses a value as Hydra types it, through the YAML loader. `0.1` is a
+/// float, `true` a bool, `null` a null, `[1,2]` a list, quotes make strings,
+/// and an empty value is the empty string.
 fn parse_value(text: &str) -> Result<Value, String> {
     if text.is_empty() {
         return Ok(Value::Str(String::new()));
