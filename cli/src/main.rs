@@ -48,6 +48,9 @@ enum Command {
     /// Draw plots of the workspace or compare them across revisions.
     #[command(subcommand)]
     Plots(commands::plots::PlotsCommand),
+    /// Manage the experiment queue.
+    #[command(subcommand)]
+    Queue(commands::queue::QueueCommand),
     /// Show, compare, apply and share experiments kept in git.
     #[command(subcommand, alias = "experiments")]
     Exp(commands::exp::ExpCommand),
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Dag(args) => commands::dag::run(args),
         Command::Repro(args) => commands::repro::run(args),
         Command::Status(args) => commands::status::run(args),
+        Command::Queue(command) => commands::queue::run(command),
         Command::Plots(command) => commands::plots::run(command),
         Command::Exp(command) => commands::exp::run(command),
         Command::Params(command) => commands::params::run(command),

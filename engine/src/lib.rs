@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod plots;
 pub mod project;
 pub mod pyfmt;
+pub mod queue;
 pub mod repro;
 pub mod runcache;
 pub mod suggest;

@@ -24,6 +24,11 @@ pub const DEFAULT_PRECISION: usize = 5;
 
 #[derive(clap::Subcommand)]
 pub enum ExpCommand {
+    /// Run an experiment: set params, reproduce the pipeline and record the result.
+    Run(crate::commands::exp_run::RunArgs),
+    /// Run one queued experiment in a temporary directory (used by executors).
+    #[command(name = "exec-run", hide = true)]
+    ExecRun(crate::commands::exp_run::ExecRunArgs),
     /// Print the workspace, baselines and their experiments with params and metrics.
     Show(ShowArgs),
     /// Show the params and metrics that differ between two experiments or commits.
@@ -255,9 +260,15 @@ pub struct PushArgs {
 }
 
 pub fn run(command: ExpCommand) -> Result<ExitCode> {
+    let command = match command {
+        ExpCommand::Run(args) => return crate::commands::exp_run::run(args),
+        ExpCommand::ExecRun(args) => return crate::commands::exp_run::exec_run(args),
+        other => other,
+    };
     let cwd = std::env::current_dir()?;
     let repo = ExpRepo::discover(&cwd)?;
     match command {
+        ExpCommand::Run(_) | ExpCommand::ExecRun(_) => unreachable!("handled before opening the repository"),
         ExpCommand::Show(args) => show(&repo, args),
         ExpCommand::Diff(args) => exp_diff(&repo, args),
         ExpCommand::Apply(args) => {

@@ -68,6 +68,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         glob: args.glob,
         no_commit: args.no_commit,
         env: Vec::new(),
+        already_locked: false,
     };
     run_repro(&mut workspace, &options)
 }

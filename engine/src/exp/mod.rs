@@ -20,6 +20,7 @@ pub mod record;
 pub mod refs;
 pub mod repo;
 pub mod resolve;
+pub mod run;
 pub mod save;
 pub mod show;
 pub mod sync;

@@ -133,8 +133,16 @@ pub fn experiment_files(root: &Path) -> Vec<String> {
         }
     }
     for stage in project.stages() {
-        for out in stage.all_outs().filter(|out| !out.cache) {
-            if let Some(path) = stage.resolve_path(&out.path) {
+        for out in stage.all_outs() {
+            let Some(path) = stage.resolve_path(&out.path) else {
+                continue;
+            };
+            if out.cache {
+                // DVC adds the `.gitignore` that lists a cached output, so that
+                // checking out the experiment keeps the output out of git.
+                let gitignore = paths::join_normalized(paths::parent(&path), ".gitignore");
+                found.extend(gitignore);
+            } else {
                 found.push(path);
             }
         }
@@ -151,6 +159,19 @@ pub fn record_experiment(repo: &ExpRepo, request: &RecordRequest) -> Result<Reco
             reason,
         });
     }
+    let tree_oid = workspace_tree(repo, &request.include)?;
+    commit_tree(repo, request, tree_oid)
+}
+
+/// Commits `tree_oid` as the experiment `request` describes, with the
+/// baseline as its only parent, and sets the experiment ref.
+pub fn commit_tree(repo: &ExpRepo, request: &RecordRequest, tree_oid: git2::Oid) -> Result<Recorded> {
+    if let Some(reason) = name_problem(&request.name) {
+        return Err(ExpError::InvalidName {
+            name: request.name.clone(),
+            reason,
+        });
+    }
     let git = &repo.git;
     let baseline_oid = git2::Oid::from_str(&request.baseline)
         .git(|| format!("'{}' is not a commit sha", request.baseline))?;
@@ -158,7 +179,6 @@ pub fn record_experiment(repo: &ExpRepo, request: &RecordRequest) -> Result<Reco
         .find_commit(baseline_oid)
         .git(|| format!("unable to read the baseline commit {}", request.baseline))?;
 
-    let tree_oid = workspace_tree(repo, &request.include)?;
     let exp_ref = ExpRef::new(&request.baseline, &request.name);
     let ref_name = exp_ref.to_string();
 

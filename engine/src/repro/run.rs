@@ -56,6 +56,9 @@ pub struct ReproOptions {
     pub no_commit: bool,
     /// Extra environment for stage commands, such as `DVC_EXP_NAME`.
     pub env: Vec<(String, String)>,
+    /// The caller holds the project lock already, as `exp run` does while it
+    /// edits params, runs and commits.
+    pub already_locked: bool,
 }
 
 /// What happened to one stage.
@@ -181,7 +184,7 @@ pub fn reproduce(
     if !workspace.root.has_dvc_dir {
         return Err(ReproError::NotInitialized(workspace.root.root.clone()));
     }
-    let _lock = if options.dry {
+    let _lock = if options.dry || options.already_locked {
         None
     } else {
         Some(ProjectLock::acquire(&workspace.root.dvc_dir())?)
