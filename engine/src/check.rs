@@ -205,14 +205,19 @@ impl Checker<'_, '_> {
         if produced {
             return;
         }
+        // Flattening a large params file is costly, and most stages name only
+        // keys that exist, so the candidates are listed on the first miss only.
+        let mut available: Option<Vec<String>> = None;
         for key in &params.keys {
             if lookup::exists(root, &key.key) {
                 continue;
             }
-            let available: Vec<String> = crate::node::flatten(root)
-                .into_iter()
-                .map(|(key, _)| key)
-                .collect();
+            let available = available.get_or_insert_with(|| {
+                crate::node::flatten(root)
+                    .into_iter()
+                    .map(|(key, _)| key)
+                    .collect()
+            });
             let closest = suggest::closest(&key.key, available.iter().map(String::as_str), 3);
             let mut message = format!(
                 "params key '{}' of stage '{}' is missing from '{path}'",
