@@ -6,6 +6,7 @@ pub mod exp;
 mod exp_output;
 pub mod metrics;
 pub mod params;
+pub mod lsp;
 pub mod plots;
 pub mod repro;
 pub mod stage;

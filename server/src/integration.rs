@@ -1,0 +1,44 @@
+//! The places where the server reads state that engine parts still being
+//! built will provide: stage status and the run-cache (issue 3), experiments
+//! (issue 4) and plots (issue 7). Each returns "unknown" today, and every
+//! caller already handles that, so a feature appears as soon as its function
+//! is filled in.
+
+use retort_engine::node::Value;
+use retort_engine::pipeline::Stage;
+
+use crate::analysis::World;
+
+/// Whether a stage is up to date, or what changed since `dvc.lock`.
+pub fn stage_status(_world: &World, _stage: &Stage) -> Option<String> {
+    // FIXME: call the engine's status check (issue 3) once it lands.
+    None
+}
+
+/// How many entries the run-cache holds for a stage (`.dvc/cache/runs/...`).
+/// The "N cached runs" lens is shown only when this is known.
+pub fn run_cache_entries(_world: &World, _stage: &Stage) -> Option<usize> {
+    // FIXME: count the run-cache entries under the stage's key (issue 3); the
+    // key needs the stage hash that the lock module computes.
+    None
+}
+
+/// The value of a params key in the most recent experiments, newest first.
+pub fn latest_experiment_values(_world: &World, _file: &str, _key: &str) -> Vec<(String, Value)> {
+    // FIXME: read the experiment refs through the experiments API (issue 4).
+    Vec::new()
+}
+
+/// Rows of the experiments table beyond the workspace and `HEAD`: one per
+/// experiment, each a JSON object shaped like a workspace row.
+pub fn experiment_rows(_world: &World) -> Option<Vec<serde_json::Value>> {
+    // FIXME: list experiments and queued runs through the experiments API
+    // (issue 4).
+    None
+}
+
+/// Plot data for a set of revisions.
+pub fn plots_data(_world: &World, _revisions: &[String]) -> Option<serde_json::Value> {
+    // FIXME: call the plots module (issue 7) for templates and data.
+    None
+}
