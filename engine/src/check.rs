@@ -240,6 +240,11 @@ impl Checker<'_, '_> {
                     create_file: None,
                 });
             }
+            if data.format == crate::formats::Format::Yaml {
+                if let Some(fix) = add_param_fix(&path, &data.text, root, &key.key) {
+                    diagnostic = diagnostic.with_fix(fix);
+                }
+            }
             self.out.push(diagnostic);
         }
     }
@@ -483,6 +488,74 @@ fn missing_params_file(
     .with_fix(fix)
 }
 
+/// A fix that adds a missing dotted key to a YAML params file with a null
+/// value: under the deepest mapping that already exists, after its last entry
+/// and with its indentation. Flow mappings and keys under a non-mapping value
+/// get no fix. Glob keys name no single key and get none either.
+fn add_param_fix(path: &str, text: &str, root: &crate::node::Node, key: &str) -> Option<Fix> {
+    if lookup::is_glob(key) {
+        return None;
+    }
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut node = root;
+    let mut depth = 0;
+    while depth + 1 < parts.len() {
+        match node.get(parts[depth]) {
+            Some(child) if child.as_map().is_some() => {
+                node = child;
+                depth += 1;
+            }
+            Some(_) => return None,
+            None => break,
+        }
+    }
+    let map = node.as_map()?;
+    if text[node.span.start.min(text.len())..].starts_with('{') {
+        return None;
+    }
+    let (insert_at, indent) = match (map.values().next(), map.values().last()) {
+        (Some(first), Some(last)) => {
+            let first_key = first.key_span.start;
+            let line_start = text[..first_key].rfind('\n').map_or(0, |index| index + 1);
+            let end = last.value.span.end.max(last.key_span.end).min(text.len());
+            // A block value's span may end at the start of the next line.
+            let insert_at = if text[..end].ends_with('\n') {
+                end
+            } else {
+                text[end..]
+                    .find('\n')
+                    .map_or(text.len(), |index| end + index + 1)
+            };
+            (insert_at, first_key - line_start)
+        }
+        _ if depth == 0 => (text.len(), 0),
+        _ => return None,
+    };
+    let mut new_text = String::new();
+    if insert_at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+        new_text.push('\n');
+    }
+    for (level, part) in parts[depth..].iter().enumerate() {
+        new_text.push_str(&" ".repeat(indent + level * 2));
+        new_text.push_str(part);
+        new_text.push(':');
+        new_text.push_str(if depth + level + 1 == parts.len() {
+            " null\n"
+        } else {
+            "\n"
+        });
+    }
+    Some(Fix {
+        title: format!("Add '{key}' to '{path}'"),
+        edits: vec![TextEdit {
+            file: path.into(),
+            span: Span::at(insert_at),
+            new_text,
+        }],
+        create_file: None,
+    })
+}
+
 /// A YAML skeleton that defines a dotted key with a null value.
 fn params_skeleton(key: &str) -> String {
     let mut text = String::new();
@@ -502,4 +575,36 @@ fn params_skeleton(key: &str) -> String {
 
 fn suggest_join(names: &[String]) -> String {
     crate::pipeline::context::join_names(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::yaml;
+
+    fn apply_add(text: &str, key: &str) -> Option<String> {
+        let root = yaml::parse(text).root?;
+        let fix = add_param_fix("params.yaml", text, &root, key)?;
+        let edit = &fix.edits[0];
+        let mut out = text.to_string();
+        out.insert_str(edit.span.start, &edit.new_text);
+        assert!(yaml::parse(&out).is_ok(), "{out}");
+        Some(out)
+    }
+
+    #[test]
+    fn missing_param_fix_adds_the_key_under_its_parent() {
+        let text = "train:\n    lr: 0.1   # rate\n    opt:\n        name: sgd\nprep:\n  seed: 1\n";
+        assert_eq!(
+            apply_add(text, "train.epochs").unwrap(),
+            "train:\n    lr: 0.1   # rate\n    opt:\n        name: sgd\n    epochs: null\nprep:\n  seed: 1\n"
+        );
+        assert_eq!(
+            apply_add(text, "eval.split.ratio").unwrap(),
+            format!("{text}eval:\n  split:\n    ratio: null\n")
+        );
+        assert_eq!(apply_add("a: 1", "b").unwrap(), "a: 1\nb: null\n");
+        assert!(apply_add("a: {b: 1}\n", "a.c").is_none());
+        assert!(apply_add("a: 1\n", "a.b").is_none());
+    }
 }

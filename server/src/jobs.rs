@@ -95,7 +95,10 @@ impl CommandId {
     pub fn runs_stages(self) -> bool {
         matches!(
             self,
-            CommandId::Repro | CommandId::ExpRun | CommandId::QueueStart | CommandId::RunCacheCheckout
+            CommandId::Repro
+                | CommandId::ExpRun
+                | CommandId::QueueStart
+                | CommandId::RunCacheCheckout
         )
     }
 }
@@ -117,7 +120,9 @@ impl ProgressEvent {
             ProgressEvent::Message(text) => text.clone(),
             ProgressEvent::StageStarted(stage) => format!("Running stage '{stage}'"),
             ProgressEvent::StageFinished(stage) => format!("Stage '{stage}' finished"),
-            ProgressEvent::StageRestored(stage) => format!("Stage '{stage}' restored from the run-cache"),
+            ProgressEvent::StageRestored(stage) => {
+                format!("Stage '{stage}' restored from the run-cache")
+            }
             ProgressEvent::Output(line) => line.clone(),
         }
     }
@@ -221,10 +226,13 @@ impl Job<'_> {
                 None => ("dvc.yaml".to_string(), target.as_str()),
             };
             let known = self.world.pipeline(&file).is_some_and(|pipeline| {
-                pipeline
-                    .definitions
-                    .iter()
-                    .any(|definition| definition.name == name || definition.generated.iter().any(|generated| generated == name))
+                pipeline.definitions.iter().any(|definition| {
+                    definition.name == name
+                        || definition
+                            .generated
+                            .iter()
+                            .any(|generated| generated == name)
+                })
             });
             if !known {
                 return Err(JobError::InvalidArguments(format!(
@@ -247,7 +255,11 @@ pub fn run(command: CommandId, job: &Job<'_>) -> Result<JobOutcome, JobError> {
             job.step("Resolving the pipeline")?;
             engine_pending(command)
         }
-        CommandId::ExpQueue | CommandId::ExpApply | CommandId::ExpBranch | CommandId::ExpRemove | CommandId::QueueStart => {
+        CommandId::ExpQueue
+        | CommandId::ExpApply
+        | CommandId::ExpBranch
+        | CommandId::ExpRemove
+        | CommandId::QueueStart => {
             job.check_targets()?;
             job.step("Reading experiments")?;
             engine_pending(command)
@@ -295,7 +307,10 @@ fn check(job: &Job<'_>) -> Result<JobOutcome, JobError> {
         .count();
     let stages = world.project.stages().count();
     let summary = if diagnostics.is_empty() {
-        format!("No problems found in {stages} stages of {} pipeline files.", world.project.files.len())
+        format!(
+            "No problems found in {stages} stages of {} pipeline files.",
+            world.project.files.len()
+        )
     } else {
         format!("{errors} errors and {warnings} warnings in {stages} stages.")
     };
@@ -314,7 +329,11 @@ fn check(job: &Job<'_>) -> Result<JobOutcome, JobError> {
 /// `dvc params diff --json` and `dvc metrics diff --json`.
 fn exp_diff(job: &Job<'_>) -> Result<JobOutcome, JobError> {
     let world = job.world;
-    let name = job.arguments.revision.clone().unwrap_or_else(|| "HEAD".to_string());
+    let name = job
+        .arguments
+        .revision
+        .clone()
+        .unwrap_or_else(|| "HEAD".to_string());
     job.step(format!("Opening {name}"))?;
     let opened;
     let revision: &Revision = match (&world.head, name.as_str()) {

@@ -40,9 +40,14 @@ impl LogHandle {
         if let Some(path) = file {
             match OpenOptions::new().create(true).append(true).open(path) {
                 Ok(opened) => {
-                    *self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(opened);
+                    *self
+                        .file
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(opened);
                 }
-                Err(error) => tracing::warn!("unable to open the log file '{path}', logging to stderr: {error}"),
+                Err(error) => tracing::warn!(
+                    "unable to open the log file '{path}', logging to stderr: {error}"
+                ),
             }
         }
     }
@@ -62,7 +67,11 @@ pub fn init(default_level: &str) -> LogHandle {
         .with_writer(move || LogWriter {
             file: writer_file.clone(),
         });
-    let installed = tracing_subscriber::registry().with(filter).with(layer).try_init().is_ok();
+    let installed = tracing_subscriber::registry()
+        .with(filter)
+        .with(layer)
+        .try_init()
+        .is_ok();
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         tracing::error!("panic: {info}");
@@ -80,7 +89,10 @@ struct LogWriter {
 
 impl Write for LogWriter {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match file.as_mut() {
             Some(file) => file.write(bytes),
             None => io::stderr().write(bytes),
@@ -88,7 +100,10 @@ impl Write for LogWriter {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match file.as_mut() {
             Some(file) => file.flush(),
             None => io::stderr().flush(),

@@ -3,7 +3,7 @@
 //! an editor does.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -33,14 +33,26 @@ pub fn retort_binary() -> PathBuf {
                 .and_then(Path::parent)
                 .expect("test executable in target/<profile>/deps")
                 .to_path_buf();
-            let target_dir = profile_dir.parent().expect("target directory").to_path_buf();
+            let target_dir = profile_dir
+                .parent()
+                .expect("target directory")
+                .to_path_buf();
             let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
                 Some("debug") | None => "dev".to_string(),
                 Some(other) => other.to_string(),
             };
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
             let status = Command::new(cargo)
-                .args(["build", "--quiet", "-p", "retort", "--bin", "retort", "--profile", &profile])
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "retort",
+                    "--bin",
+                    "retort",
+                    "--profile",
+                    &profile,
+                ])
                 .env("CARGO_TARGET_DIR", &target_dir)
                 .current_dir(crate::repo_root())
                 .status()
@@ -165,7 +177,8 @@ impl LspClient {
 
     pub fn send(&mut self, message: &Value) {
         let body = serde_json::to_string(message).expect("serialize");
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write to server");
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len())
+            .expect("write to server");
         self.stdin.flush().expect("flush");
     }
 
@@ -191,7 +204,9 @@ impl LspClient {
     pub fn response(&mut self, id: i64) -> Result<Value, Value> {
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            let message = self.next_message(deadline).unwrap_or_else(|| panic!("no response to request {id} within {TIMEOUT:?}"));
+            let message = self
+                .next_message(deadline)
+                .unwrap_or_else(|| panic!("no response to request {id} within {TIMEOUT:?}"));
             if message.get("method").is_none() && message["id"] == json!(id) {
                 return match message.get("error") {
                     Some(error) => Err(error.clone()),
@@ -206,10 +221,20 @@ impl LspClient {
     /// satisfies `accept`, looking at kept messages first.
     pub fn wait_for(&mut self, method: &str, accept: impl Fn(&Value) -> bool) -> Value {
         self.wait_for_within(method, TIMEOUT, accept)
-            .unwrap_or_else(|| panic!("no '{method}' message within {TIMEOUT:?}; kept: {:?}", self.pending))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no '{method}' message within {TIMEOUT:?}; kept: {:?}",
+                    self.pending
+                )
+            })
     }
 
-    pub fn wait_for_within(&mut self, method: &str, timeout: Duration, accept: impl Fn(&Value) -> bool) -> Option<Value> {
+    pub fn wait_for_within(
+        &mut self,
+        method: &str,
+        timeout: Duration,
+        accept: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
         if let Some(position) = self
             .pending
             .iter()
@@ -228,13 +253,22 @@ impl LspClient {
     }
 
     /// The diagnostics published for `relative` that satisfy `accept`.
-    pub fn diagnostics_for(&mut self, relative: &str, accept: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub fn diagnostics_for(
+        &mut self,
+        relative: &str,
+        accept: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
         let uri = self.uri(relative);
         let message = self.wait_for("textDocument/publishDiagnostics", |params| {
             params["uri"] == json!(uri)
-                && params["diagnostics"].as_array().is_some_and(|list| accept(list))
+                && params["diagnostics"]
+                    .as_array()
+                    .is_some_and(|list| accept(list))
         });
-        message["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
+        message["params"]["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Reads the next message, answering server requests that need an answer
@@ -244,7 +278,9 @@ impl LspClient {
         let message = match self.incoming.recv_timeout(left) {
             Ok(message) => message,
             Err(RecvTimeoutError::Timeout) => return None,
-            Err(RecvTimeoutError::Disconnected) => panic!("the server closed its output (it exited)"),
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("the server closed its output (it exited)")
+            }
         };
         if message.get("method").is_some() && message.get("id").is_some() {
             let answer = json!({ "jsonrpc": "2.0", "id": message["id"], "result": null });
@@ -312,7 +348,10 @@ impl LspClient {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "the server did not exit after 'exit'");
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit after 'exit'"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -350,7 +389,9 @@ pub fn file_uri(path: &Path) -> String {
     let mut encoded = String::new();
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => encoded.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                encoded.push(byte as char)
+            }
             other => encoded.push_str(&format!("%{other:02X}")),
         }
     }
@@ -413,7 +454,16 @@ fn write_file(root: &Path, path: &str, content: &str) {
 
 pub fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
-        .args(["-c", "user.name=Retort Tests", "-c", "user.email=tests@retort.invalid", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=Retort Tests",
+            "-c",
+            "user.email=tests@retort.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir)
         .stdout(Stdio::null())

@@ -163,12 +163,18 @@ fn push_metrics_diff(actions: &mut Vec<Action>, span: Span, scope: Span, path: &
 pub fn actions_at(world: &World, file: &str, selection: Span) -> Vec<Action> {
     file_actions(world, file)
         .into_iter()
-        .filter(|action| action.scope.touches(selection.start) && action.scope.touches(selection.end))
+        .filter(|action| {
+            action.scope.touches(selection.start) && action.scope.touches(selection.end)
+        })
         .collect()
 }
 
 /// The diagnostics of `file` that overlap `selection`, with their fixes.
-pub fn fixes_at<'w>(world: &'w World, file: &str, selection: Span) -> Vec<(&'w Diagnostic, &'w Fix)> {
+pub fn fixes_at<'w>(
+    world: &'w World,
+    file: &str,
+    selection: Span,
+) -> Vec<(&'w Diagnostic, &'w Fix)> {
     let Some(diagnostics) = world.diagnostics.get(file) else {
         return Vec::new();
     };

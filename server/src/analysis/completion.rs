@@ -66,7 +66,12 @@ pub fn completions(world: &World, file: &str, offset: usize) -> Vec<Completion> 
     match (path.as_slice(), place.value_of.as_deref()) {
         ([.., "deps"], None) => {
             let mut items = file_completions(world, &stage_wdir(), &place.prefix, replace);
-            items.extend(output_completions(world, &stage_wdir(), &place.prefix, replace));
+            items.extend(output_completions(
+                world,
+                &stage_wdir(),
+                &place.prefix,
+                replace,
+            ));
             items
         }
         ([.., "outs" | "metrics" | "plots"], None) | (["vars"], None) => {
@@ -230,12 +235,19 @@ fn open_expression(before: &str) -> Option<usize> {
     Some(open + 2)
 }
 
-fn variable_completions(pipeline: &PipelineFile, typed: &str, typed_start: usize) -> Vec<Completion> {
+fn variable_completions(
+    pipeline: &PipelineFile,
+    typed: &str,
+    typed_start: usize,
+) -> Vec<Completion> {
     let (parent, partial) = match typed.rfind(['.', '[']) {
         Some(index) => (Some(&typed[..index]), &typed[index + 1..]),
         None => (None, typed),
     };
-    let replace = Span::new(typed_start + typed.len() - partial.len(), typed_start + typed.len());
+    let replace = Span::new(
+        typed_start + typed.len() - partial.len(),
+        typed_start + typed.len(),
+    );
     let entries: Vec<(String, &retort_engine::pipeline::context::CtxNode)> = match parent {
         None => pipeline
             .context
@@ -245,8 +257,14 @@ fn variable_completions(pipeline: &PipelineFile, typed: &str, typed_start: usize
             .collect(),
         Some(parent) => {
             let normalized = parent.replace('[', ".").replace(']', "");
-            match pipeline.context.select(&normalized, None).map(|node| &node.value) {
-                Some(CtxValue::Map(map)) => map.iter().map(|(key, node)| (key.clone(), node)).collect(),
+            match pipeline
+                .context
+                .select(&normalized, None)
+                .map(|node| &node.value)
+            {
+                Some(CtxValue::Map(map)) => {
+                    map.iter().map(|(key, node)| (key.clone(), node)).collect()
+                }
                 Some(CtxValue::List(items)) => items
                     .iter()
                     .enumerate()
@@ -297,7 +315,12 @@ fn variable_completions(pipeline: &PipelineFile, typed: &str, typed_start: usize
     items
 }
 
-fn key_completions(pipeline: &PipelineFile, path: &[&str], place: &Place, replace: Span) -> Vec<Completion> {
+fn key_completions(
+    pipeline: &PipelineFile,
+    path: &[&str],
+    place: &Place,
+    replace: Span,
+) -> Vec<Completion> {
     let schema_path = path;
     let is_foreach = match schema_path {
         ["stages", name] => pipeline
@@ -305,7 +328,11 @@ fn key_completions(pipeline: &PipelineFile, path: &[&str], place: &Place, replac
             .iter()
             .find(|definition| definition.name == *name)
             .map(|definition| definition.kind == DefinitionKind::Foreach)
-            .unwrap_or_else(|| sibling_keys(&pipeline.text, replace.start).iter().any(|key| key == "foreach" || key == "do")),
+            .unwrap_or_else(|| {
+                sibling_keys(&pipeline.text, replace.start)
+                    .iter()
+                    .any(|key| key == "foreach" || key == "do")
+            }),
         _ => false,
     };
     let Some(fields) = fields_at(schema_path, is_foreach) else {
@@ -335,7 +362,8 @@ fn field_completion(field: &Field, replace: Span) -> Completion {
 /// not offer them again.
 fn sibling_keys(text: &str, offset: usize) -> Vec<String> {
     let line_start = text[..offset].rfind('\n').map_or(0, |index| index + 1);
-    let indent = text[line_start..offset].len() - text[line_start..offset].trim_start_matches(' ').len();
+    let indent =
+        text[line_start..offset].len() - text[line_start..offset].trim_start_matches(' ').len();
     let mut keys = Vec::new();
     let mut scan = |lines: &mut dyn Iterator<Item = &str>| {
         for line in lines {
@@ -355,7 +383,9 @@ fn sibling_keys(text: &str, offset: usize) -> Vec<String> {
         }
     };
     scan(&mut text[..line_start].lines().rev());
-    let line_end = text[offset..].find('\n').map_or(text.len(), |index| offset + index + 1);
+    let line_end = text[offset..]
+        .find('\n')
+        .map_or(text.len(), |index| offset + index + 1);
     scan(&mut text[line_end.min(text.len())..].lines());
     keys
 }
@@ -430,7 +460,10 @@ fn output_completions(world: &World, base: &str, typed: &str, replace: Span) -> 
         items.push(Completion {
             label: relative,
             kind: CompletionKind::File,
-            detail: Some(format!("output of stage {}", stages[owner.stage].addressing())),
+            detail: Some(format!(
+                "output of stage {}",
+                stages[owner.stage].addressing()
+            )),
             documentation: None,
             insert: None,
             replace,
@@ -461,7 +494,13 @@ fn relative_to(path: &str, base: &str) -> String {
     }
 }
 
-fn param_completions(world: &World, dir: &str, file: &str, typed: &str, replace: Span) -> Vec<Completion> {
+fn param_completions(
+    world: &World,
+    dir: &str,
+    file: &str,
+    typed: &str,
+    replace: Span,
+) -> Vec<Completion> {
     let Some(path) = paths::join_normalized(dir, file) else {
         return Vec::new();
     };
@@ -515,11 +554,18 @@ fn param_completions(world: &World, dir: &str, file: &str, typed: &str, replace:
 fn expects_target(before: &str) -> bool {
     let words: Vec<&str> = before.split_whitespace().collect();
     let ends_with_space = before.ends_with(' ');
-    let command_words: &[&str] = if ends_with_space { &words } else { &words[..words.len().saturating_sub(1)] };
-    command_words
-        .windows(2)
-        .any(|pair| matches!(pair[0], "dvc" | "retort") && matches!(pair[1], "repro" | "status" | "freeze" | "unfreeze" | "commit" | "checkout"))
-        || command_words.ends_with(&["exp", "run"])
+    let command_words: &[&str] = if ends_with_space {
+        &words
+    } else {
+        &words[..words.len().saturating_sub(1)]
+    };
+    command_words.windows(2).any(|pair| {
+        matches!(pair[0], "dvc" | "retort")
+            && matches!(
+                pair[1],
+                "repro" | "status" | "freeze" | "unfreeze" | "commit" | "checkout"
+            )
+    }) || command_words.ends_with(&["exp", "run"])
 }
 
 fn stage_completions(world: &World, replace: Span) -> Vec<Completion> {

@@ -77,7 +77,12 @@ pub fn diff(
     Some(report)
 }
 
-fn compare(old: Option<&Node>, new: Option<&Node>, is_params: bool, all: bool) -> JsonMap<String, Json> {
+fn compare(
+    old: Option<&Node>,
+    new: Option<&Node>,
+    is_params: bool,
+    all: bool,
+) -> JsonMap<String, Json> {
     let flat = |node: Option<&Node>| -> BTreeMap<String, Value> {
         node.map(|root| {
             scalar_entries(root)

@@ -51,11 +51,17 @@ pub fn hover(world: &World, file: &str, offset: usize) -> Option<HoverInfo> {
 
 fn param_hover(world: &World, file: &str, key: &str) -> Option<String> {
     let mut text = format!("**`{key}`** in `{file}`\n\n");
-    let workspace = read_data(world.source(), file)
-        .and_then(|data| data.root().and_then(|root| root.get_path(key)).map(|node| node.value.clone()));
+    let workspace = read_data(world.source(), file).and_then(|data| {
+        data.root()
+            .and_then(|root| root.get_path(key))
+            .map(|node| node.value.clone())
+    });
     let head = world.head.as_ref().and_then(|head| {
-        head.data(file)
-            .and_then(|data| data.root().and_then(|root| root.get_path(key)).map(|node| node.value.clone()))
+        head.data(file).and_then(|data| {
+            data.root()
+                .and_then(|root| root.get_path(key))
+                .map(|node| node.value.clone())
+        })
     });
     text.push_str("| | value |\n|---|---|\n");
     let _ = writeln!(text, "| workspace | {} |", cell(workspace.as_ref()));
@@ -92,7 +98,10 @@ fn params_file_hover(world: &World, file: &str) -> Option<String> {
     let mut text = format!("**params file** `{file}`\n\n");
     match read_data(world.source(), file) {
         Some(data) => {
-            let count = data.root().map(|root| scalar_entries(root).len()).unwrap_or(0);
+            let count = data
+                .root()
+                .map(|root| scalar_entries(root).len())
+                .unwrap_or(0);
             let _ = writeln!(text, "{count} keys ({})", data.format.name());
         }
         None => text.push_str("The file does not exist.\n"),
@@ -138,7 +147,11 @@ fn stage_hover(world: &World, file: &PipelineFile, definition: &Definition) -> O
                 file.path,
                 definition.generated.len(),
                 names.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             );
         }
     }
@@ -155,7 +168,11 @@ fn stage_hover(world: &World, file: &PipelineFile, definition: &Definition) -> O
             text,
             "{} deps · {} params · {} outs · {} metrics · {} plots{}",
             first.deps.len(),
-            first.params.iter().map(|params| params.keys.len().max(1)).sum::<usize>(),
+            first
+                .params
+                .iter()
+                .map(|params| params.keys.len().max(1))
+                .sum::<usize>(),
             first.outs.len(),
             first.metrics.len(),
             first.plots.len(),
@@ -173,7 +190,12 @@ fn stage_hover(world: &World, file: &PipelineFile, definition: &Definition) -> O
     }
     let metrics: Vec<String> = stages
         .iter()
-        .flat_map(|stage| stage.metrics.iter().filter_map(|out| stage.resolve_path(&out.path)))
+        .flat_map(|stage| {
+            stage
+                .metrics
+                .iter()
+                .filter_map(|out| stage.resolve_path(&out.path))
+        })
         .collect();
     if !metrics.is_empty() {
         text.push('\n');
@@ -235,7 +257,11 @@ fn metrics_table(world: &World, files: &[String], text: &mut String) {
             }
         }
         if keys.is_empty() {
-            let _ = writeln!(text, "| `{file}` | (no values yet) |{}", if head_label.is_some() { " |" } else { "" });
+            let _ = writeln!(
+                text,
+                "| `{file}` | (no values yet) |{}",
+                if head_label.is_some() { " |" } else { "" }
+            );
             rows += 1;
             continue;
         }
@@ -244,12 +270,16 @@ fn metrics_table(world: &World, files: &[String], text: &mut String) {
                 hidden += 1;
                 continue;
             }
-            let now = workspace
-                .as_ref()
-                .and_then(|data| data.root().and_then(|root| root.get_path(&key)).map(|node| &node.value));
-            let then = head
-                .as_ref()
-                .and_then(|data| data.root().and_then(|root| root.get_path(&key)).map(|node| &node.value));
+            let now = workspace.as_ref().and_then(|data| {
+                data.root()
+                    .and_then(|root| root.get_path(&key))
+                    .map(|node| &node.value)
+            });
+            let then = head.as_ref().and_then(|data| {
+                data.root()
+                    .and_then(|root| root.get_path(&key))
+                    .map(|node| &node.value)
+            });
             let name = if files.len() > 1 {
                 format!("{file}: {key}")
             } else {
@@ -334,10 +364,7 @@ fn size_line(world: &World, path: &str) -> String {
     if metadata.is_dir() {
         let (files, bytes, complete) = directory_size(&absolute, 10_000);
         let more = if complete { "" } else { "more than " };
-        format!(
-            "Directory: {more}{files} files, {}",
-            human_size(bytes)
-        )
+        format!("Directory: {more}{files} files, {}", human_size(bytes))
     } else {
         format!("File: {}", human_size(metadata.len()))
     }
@@ -414,7 +441,10 @@ fn plot_summary(world: &World, path: &str) -> Option<String> {
             let lists: Vec<String> = map
                 .iter()
                 .filter_map(|(key, entry)| {
-                    entry.value.as_list().map(|items| format!("`{key}`: {} rows", items.len()))
+                    entry
+                        .value
+                        .as_list()
+                        .map(|items| format!("`{key}`: {} rows", items.len()))
                 })
                 .collect();
             (!lists.is_empty()).then(|| lists.join(", "))
@@ -431,10 +461,15 @@ fn expression_hover(
 ) -> Option<String> {
     let first = path.split('.').next().unwrap_or(path);
     if matches!(first, "item" | "key") {
-        let definition = definition.filter(|definition| definition.kind != DefinitionKind::Plain)?;
+        let definition =
+            definition.filter(|definition| definition.kind != DefinitionKind::Plain)?;
         return Some(format!(
             "**`${{{path}}}`**: the {} of each stage generated by `{}` ({} stages: {})",
-            if first == "item" { "current item" } else { "current key" },
+            if first == "item" {
+                "current item"
+            } else {
+                "current key"
+            },
             definition.name,
             definition.generated.len(),
             definition
@@ -455,7 +490,11 @@ fn expression_hover(
     let value = match &node.value {
         CtxValue::Scalar(value) => format!("`{}`", short_value(value)),
         other => {
-            let kind = if matches!(other, CtxValue::List(_)) { "list" } else { "dict" };
+            let kind = if matches!(other, CtxValue::List(_)) {
+                "list"
+            } else {
+                "dict"
+            };
             format!(
                 "{kind}: `{}`",
                 truncate(&node.to_node().value.to_python_str(), 120)
@@ -465,7 +504,9 @@ fn expression_hover(
     let mut text = format!("**`${{{path}}}`** = {value}\n\n");
     match (&node.origin, expression_definition(world, pipeline, path)) {
         (Some(origin), Some(location)) => {
-            let line = world.line_of(&location.file, location.span.start).unwrap_or(1);
+            let line = world
+                .line_of(&location.file, location.span.start)
+                .unwrap_or(1);
             if origin.from_file {
                 let _ = write!(
                     text,

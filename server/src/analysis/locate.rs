@@ -204,15 +204,11 @@ fn expression_at(pipeline: &PipelineFile, offset: usize) -> Option<Target<'_>> {
         .find('\n')
         .map_or(text.len(), |index| offset + index);
     let line = &text[line_start..line_end];
-    let found = find_matches(line).into_iter().find(|found| {
-        line_start + found.start <= offset && offset < line_start + found.end
-    })?;
+    let found = find_matches(line)
+        .into_iter()
+        .find(|found| line_start + found.start <= offset && offset < line_start + found.end)?;
     let path = parse_expression(found.inner(line)).ok()?;
-    let path = path
-        .split('.')
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(".");
+    let path = path.split('.').map(str::trim).collect::<Vec<_>>().join(".");
     let definition = pipeline
         .definitions
         .iter()

@@ -64,7 +64,10 @@ impl World {
     /// Loads and checks the project. This is the costly step (it resolves every
     /// stage), so callers run it off the async runtime, once per batch of edits.
     pub fn build(input: WorldInput) -> World {
-        let source = Overlay::new(DiskFiles::new(input.root.root.clone()), input.buffers.clone());
+        let source = Overlay::new(
+            DiskFiles::new(input.root.root.clone()),
+            input.buffers.clone(),
+        );
         let mut pipeline_files = input.pipeline_files;
         // An unsaved new `dvc.yaml` is a pipeline too.
         for path in input.buffers.keys() {

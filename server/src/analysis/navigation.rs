@@ -18,9 +18,9 @@ pub fn definition(world: &World, file: &str, offset: usize) -> Vec<Location> {
         return Vec::new();
     };
     match target {
-        Target::ParamKey { file, key, .. } => param_definition(world, &file, &key)
-            .into_iter()
-            .collect(),
+        Target::ParamKey { file, key, .. } => {
+            param_definition(world, &file, &key).into_iter().collect()
+        }
         Target::ParamsFile { file, .. } => vec![Location {
             file,
             span: Span::default(),
@@ -123,10 +123,10 @@ pub fn stage_uses_param(stage: &Stage, file: &str, key: &str) -> bool {
             return true;
         }
     }
-    stage
-        .tracked_vars
-        .get(file)
-        .is_some_and(|keys| keys.keys().any(|tracked| key_covers(tracked, key) || key_covers(key, tracked)))
+    stage.tracked_vars.get(file).is_some_and(|keys| {
+        keys.keys()
+            .any(|tracked| key_covers(tracked, key) || key_covers(key, tracked))
+    })
 }
 
 /// Whether a listed key (possibly a glob, possibly a parent) selects `key`.
@@ -170,7 +170,11 @@ pub fn references(world: &World, file: &str, offset: usize) -> Vec<Location> {
             file: pipeline,
             path,
             ..
-        } => match pipeline.context.select(&path, None).and_then(|node| node.origin.clone()) {
+        } => match pipeline
+            .context
+            .select(&path, None)
+            .and_then(|node| node.origin.clone())
+        {
             Some(origin) if origin.from_file => (origin.source.to_string(), origin.path.clone()),
             _ => return Vec::new(),
         },

@@ -77,7 +77,10 @@ impl Revision {
             return found.clone();
         }
         let data = read_data(&self.files, path).map(Arc::new);
-        self.memo.lock().ok()?.insert(path.to_string(), data.clone());
+        self.memo
+            .lock()
+            .ok()?
+            .insert(path.to_string(), data.clone());
         data
     }
 

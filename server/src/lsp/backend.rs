@@ -70,7 +70,10 @@ impl Backend {
         }
     }
 
-    fn file_position(&self, params: &lsp::TextDocumentPositionParams) -> Option<(String, lsp::Position)> {
+    fn file_position(
+        &self,
+        params: &lsp::TextDocumentPositionParams,
+    ) -> Option<(String, lsp::Position)> {
         Some((self.relative(&params.text_document.uri)?, params.position))
     }
 }
@@ -111,7 +114,11 @@ fn project_root(folder: &Path) -> ProjectRoot {
 }
 
 fn workspace_folder(params: &lsp::InitializeParams) -> Option<std::path::PathBuf> {
-    if let Some(folder) = params.workspace_folders.as_ref().and_then(|folders| folders.first()) {
+    if let Some(folder) = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|folders| folders.first())
+    {
         return folder.uri.to_file_path().map(|path| path.into_owned());
     }
     #[allow(deprecated)]
@@ -125,9 +132,12 @@ fn workspace_folder(params: &lsp::InitializeParams) -> Option<std::path::PathBuf
 impl LanguageServer for Backend {
     async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
         let options = InitOptions::from_params(&params);
-        self.log.configure(options.log_level.as_deref(), options.log_file.as_deref());
+        self.log
+            .configure(options.log_level.as_deref(), options.log_file.as_deref());
         let folder = workspace_folder(&params).ok_or_else(|| {
-            jsonrpc::Error::invalid_params("no workspace folder; open a folder that holds a DVC project")
+            jsonrpc::Error::invalid_params(
+                "no workspace folder; open a folder that holds a DVC project",
+            )
         })?;
         let root = project_root(&folder);
         tracing::info!(root = %root.root.display(), "initializing");
@@ -154,7 +164,11 @@ impl LanguageServer for Backend {
             &session.root.root,
             session.root.git_root.as_deref(),
         );
-        *self.state.watcher.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = watcher;
+        *self
+            .state
+            .watcher
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = watcher;
         self.state.touch();
     }
 
@@ -166,11 +180,15 @@ impl LanguageServer for Backend {
         self.apply("didOpen", || {
             let document = params.text_document;
             let Some(path) = self.relative(&document.uri) else {
-                tracing::debug!("ignoring a document outside the project: {}", document.uri.as_str());
+                tracing::debug!(
+                    "ignoring a document outside the project: {}",
+                    document.uri.as_str()
+                );
                 return;
             };
             let opened = Document::new(document.version, &document.text);
-            self.state.with_documents(|documents| documents.insert(path, opened));
+            self.state
+                .with_documents(|documents| documents.insert(path, opened));
             self.state.touch();
         });
     }
@@ -183,13 +201,19 @@ impl LanguageServer for Backend {
             let Some(encoding) = self.state.session().map(|session| session.encoding) else {
                 return;
             };
-            let applied = self.state.with_documents(|documents| match documents.get_mut(&path) {
-                Some(document) => {
-                    document.apply(params.text_document.version, params.content_changes, encoding);
-                    true
-                }
-                None => false,
-            });
+            let applied = self
+                .state
+                .with_documents(|documents| match documents.get_mut(&path) {
+                    Some(document) => {
+                        document.apply(
+                            params.text_document.version,
+                            params.content_changes,
+                            encoding,
+                        );
+                        true
+                    }
+                    None => false,
+                });
             if applied {
                 self.state.touch();
             } else {
@@ -201,7 +225,8 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
         self.apply("didClose", || {
             if let Some(path) = self.relative(&params.text_document.uri) {
-                self.state.with_documents(|documents| documents.remove(&path));
+                self.state
+                    .with_documents(|documents| documents.remove(&path));
                 self.state.touch();
             }
         });
@@ -243,41 +268,52 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
-        let Some((file, position)) = self.file_position(&params.text_document_position_params) else {
+        let Some((file, position)) = self.file_position(&params.text_document_position_params)
+        else {
             return Ok(None);
         };
-        guarded("hover", self.read("hover", move |snapshot| {
-            snapshot
-                .with_map(&file, |map| {
-                    let offset = map.offset(position);
-                    let info = analysis::hover::hover(&snapshot.world, &file, offset)?;
-                    Some(lsp::Hover {
-                        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
-                            kind: lsp::MarkupKind::Markdown,
-                            value: info.markdown,
-                        }),
-                        range: Some(map.range(info.span)),
+        guarded(
+            "hover",
+            self.read("hover", move |snapshot| {
+                snapshot
+                    .with_map(&file, |map| {
+                        let offset = map.offset(position);
+                        let info = analysis::hover::hover(&snapshot.world, &file, offset)?;
+                        Some(lsp::Hover {
+                            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                                kind: lsp::MarkupKind::Markdown,
+                                value: info.markdown,
+                            }),
+                            range: Some(map.range(info.span)),
+                        })
                     })
-                })
-                .flatten()
-        }))
+                    .flatten()
+            }),
+        )
         .await
     }
 
-    async fn completion(&self, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
+    async fn completion(
+        &self,
+        params: lsp::CompletionParams,
+    ) -> Result<Option<lsp::CompletionResponse>> {
         let Some((file, position)) = self.file_position(&params.text_document_position) else {
             return Ok(None);
         };
-        guarded("completion", self.read("completion", move |snapshot| {
-            snapshot.with_map(&file, |map| {
-                let offset = map.offset(position);
-                let items: Vec<lsp::CompletionItem> = analysis::completion::completions(&snapshot.world, &file, offset)
-                    .into_iter()
-                    .map(|item| completion_item(map, item))
-                    .collect();
-                lsp::CompletionResponse::Array(items)
-            })
-        }))
+        guarded(
+            "completion",
+            self.read("completion", move |snapshot| {
+                snapshot.with_map(&file, |map| {
+                    let offset = map.offset(position);
+                    let items: Vec<lsp::CompletionItem> =
+                        analysis::completion::completions(&snapshot.world, &file, offset)
+                            .into_iter()
+                            .map(|item| completion_item(map, item))
+                            .collect();
+                    lsp::CompletionResponse::Array(items)
+                })
+            }),
+        )
         .await
     }
 
@@ -285,14 +321,21 @@ impl LanguageServer for Backend {
         &self,
         params: lsp::GotoDefinitionParams,
     ) -> Result<Option<lsp::GotoDefinitionResponse>> {
-        let Some((file, position)) = self.file_position(&params.text_document_position_params) else {
+        let Some((file, position)) = self.file_position(&params.text_document_position_params)
+        else {
             return Ok(None);
         };
-        guarded("definition", self.read("definition", move |snapshot| {
-            let offset = snapshot.with_map(&file, |map| map.offset(position))?;
-            let locations = locations(snapshot, analysis::navigation::definition(&snapshot.world, &file, offset));
-            (!locations.is_empty()).then_some(lsp::GotoDefinitionResponse::Array(locations))
-        }))
+        guarded(
+            "definition",
+            self.read("definition", move |snapshot| {
+                let offset = snapshot.with_map(&file, |map| map.offset(position))?;
+                let locations = locations(
+                    snapshot,
+                    analysis::navigation::definition(&snapshot.world, &file, offset),
+                );
+                (!locations.is_empty()).then_some(lsp::GotoDefinitionResponse::Array(locations))
+            }),
+        )
         .await
     }
 
@@ -300,10 +343,16 @@ impl LanguageServer for Backend {
         let Some((file, position)) = self.file_position(&params.text_document_position) else {
             return Ok(None);
         };
-        guarded("references", self.read("references", move |snapshot| {
-            let offset = snapshot.with_map(&file, |map| map.offset(position))?;
-            Some(locations(snapshot, analysis::navigation::references(&snapshot.world, &file, offset)))
-        }))
+        guarded(
+            "references",
+            self.read("references", move |snapshot| {
+                let offset = snapshot.with_map(&file, |map| map.offset(position))?;
+                Some(locations(
+                    snapshot,
+                    analysis::navigation::references(&snapshot.world, &file, offset),
+                ))
+            }),
+        )
         .await
     }
 
@@ -314,35 +363,49 @@ impl LanguageServer for Backend {
         let Some(file) = self.relative(&params.text_document.uri) else {
             return Ok(None);
         };
-        guarded("documentSymbol", self.read("documentSymbol", move |snapshot| {
-            snapshot.with_map(&file, |map| {
-                let symbols = analysis::navigation::document_symbols(&snapshot.world, &file);
-                lsp::DocumentSymbolResponse::Nested(symbols.into_iter().map(|symbol| document_symbol(map, symbol)).collect())
-            })
-        }))
+        guarded(
+            "documentSymbol",
+            self.read("documentSymbol", move |snapshot| {
+                snapshot.with_map(&file, |map| {
+                    let symbols = analysis::navigation::document_symbols(&snapshot.world, &file);
+                    lsp::DocumentSymbolResponse::Nested(
+                        symbols
+                            .into_iter()
+                            .map(|symbol| document_symbol(map, symbol))
+                            .collect(),
+                    )
+                })
+            }),
+        )
         .await
     }
 
-    async fn symbol(&self, params: lsp::WorkspaceSymbolParams) -> Result<Option<lsp::WorkspaceSymbolResponse>> {
-        guarded("workspaceSymbol", self.read("workspaceSymbol", move |snapshot| {
-            let found = analysis::navigation::workspace_symbols(&snapshot.world, &params.query);
-            let symbols: Vec<lsp::SymbolInformation> = found
-                .into_iter()
-                .filter_map(|symbol| {
-                    let location = location(snapshot, &symbol.location)?;
-                    #[allow(deprecated)]
-                    Some(lsp::SymbolInformation {
-                        name: symbol.name,
-                        kind: lsp::SymbolKind::FUNCTION,
-                        tags: None,
-                        deprecated: None,
-                        location,
-                        container_name: Some(symbol.container),
+    async fn symbol(
+        &self,
+        params: lsp::WorkspaceSymbolParams,
+    ) -> Result<Option<lsp::WorkspaceSymbolResponse>> {
+        guarded(
+            "workspaceSymbol",
+            self.read("workspaceSymbol", move |snapshot| {
+                let found = analysis::navigation::workspace_symbols(&snapshot.world, &params.query);
+                let symbols: Vec<lsp::SymbolInformation> = found
+                    .into_iter()
+                    .filter_map(|symbol| {
+                        let location = location(snapshot, &symbol.location)?;
+                        #[allow(deprecated)]
+                        Some(lsp::SymbolInformation {
+                            name: symbol.name,
+                            kind: lsp::SymbolKind::FUNCTION,
+                            tags: None,
+                            deprecated: None,
+                            location,
+                            container_name: Some(symbol.container),
+                        })
                     })
-                })
-                .collect();
-            Some(lsp::WorkspaceSymbolResponse::Flat(symbols))
-        }))
+                    .collect();
+                Some(lsp::WorkspaceSymbolResponse::Flat(symbols))
+            }),
+        )
         .await
     }
 
@@ -350,81 +413,109 @@ impl LanguageServer for Backend {
         let Some(file) = self.relative(&params.text_document.uri) else {
             return Ok(None);
         };
-        guarded("codeLens", self.read("codeLens", move |snapshot| {
-            snapshot.with_map(&file, |map| {
-                analysis::actions::file_actions(&snapshot.world, &file)
-                    .into_iter()
-                    .map(|action| lsp::CodeLens {
-                        range: map.range(action.span),
-                        command: Some(lsp::Command {
-                            title: action.title,
-                            command: action.command.name().to_string(),
-                            arguments: Some(vec![action.arguments]),
-                        }),
-                        data: None,
-                    })
-                    .collect()
-            })
-        }))
-        .await
-    }
-
-    async fn code_action(&self, params: lsp::CodeActionParams) -> Result<Option<lsp::CodeActionResponse>> {
-        let Some(file) = self.relative(&params.text_document.uri) else {
-            return Ok(None);
-        };
-        guarded("codeAction", self.read("codeAction", move |snapshot| code_actions(snapshot, &file, &params))).await
-    }
-
-    async fn inlay_hint(&self, params: lsp::InlayHintParams) -> Result<Option<Vec<lsp::InlayHint>>> {
-        let Some(file) = self.relative(&params.text_document.uri) else {
-            return Ok(None);
-        };
-        guarded("inlayHint", self.read("inlayHint", move |snapshot| {
-            snapshot.with_map(&file, |map| {
-                let range = map.span(params.range);
-                analysis::inlay::hints(&snapshot.world, &file, range)
-                    .into_iter()
-                    .map(|hint| lsp::InlayHint {
-                        position: map.position(hint.offset),
-                        label: lsp::InlayHintLabel::String(hint.label),
-                        kind: None,
-                        text_edits: None,
-                        tooltip: hint.tooltip.map(lsp::InlayHintTooltip::String),
-                        padding_left: Some(false),
-                        padding_right: None,
-                        data: None,
-                    })
-                    .collect()
-            })
-        }))
-        .await
-    }
-
-    async fn diagnostic(&self, params: lsp::DocumentDiagnosticParams) -> Result<lsp::DocumentDiagnosticReportResult> {
-        let file = self.relative(&params.text_document.uri);
-        guarded("diagnostic", self.read("diagnostic", move |snapshot| {
-            let items = file
-                .as_deref()
-                .and_then(|file| {
-                    let diagnostics = snapshot.world.diagnostics.get(file);
-                    snapshot.with_map(file, |map| {
-                        diagnostics
-                            .map(|list| list.iter().map(|diagnostic| convert::diagnostic(map, diagnostic)).collect())
-                            .unwrap_or_default()
-                    })
+        guarded(
+            "codeLens",
+            self.read("codeLens", move |snapshot| {
+                snapshot.with_map(&file, |map| {
+                    analysis::actions::file_actions(&snapshot.world, &file)
+                        .into_iter()
+                        .map(|action| lsp::CodeLens {
+                            range: map.range(action.span),
+                            command: Some(lsp::Command {
+                                title: action.title,
+                                command: action.command.name().to_string(),
+                                arguments: Some(vec![action.arguments]),
+                            }),
+                            data: None,
+                        })
+                        .collect()
                 })
-                .unwrap_or_default();
-            lsp::DocumentDiagnosticReportResult::Report(lsp::DocumentDiagnosticReport::Full(
-                lsp::RelatedFullDocumentDiagnosticReport {
-                    related_documents: None,
-                    full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
-                        result_id: Some(snapshot.world.generation.to_string()),
-                        items,
+            }),
+        )
+        .await
+    }
+
+    async fn code_action(
+        &self,
+        params: lsp::CodeActionParams,
+    ) -> Result<Option<lsp::CodeActionResponse>> {
+        let Some(file) = self.relative(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        guarded(
+            "codeAction",
+            self.read("codeAction", move |snapshot| {
+                code_actions(snapshot, &file, &params)
+            }),
+        )
+        .await
+    }
+
+    async fn inlay_hint(
+        &self,
+        params: lsp::InlayHintParams,
+    ) -> Result<Option<Vec<lsp::InlayHint>>> {
+        let Some(file) = self.relative(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        guarded(
+            "inlayHint",
+            self.read("inlayHint", move |snapshot| {
+                snapshot.with_map(&file, |map| {
+                    let range = map.span(params.range);
+                    analysis::inlay::hints(&snapshot.world, &file, range)
+                        .into_iter()
+                        .map(|hint| lsp::InlayHint {
+                            position: map.position(hint.offset),
+                            label: lsp::InlayHintLabel::String(hint.label),
+                            kind: None,
+                            text_edits: None,
+                            tooltip: hint.tooltip.map(lsp::InlayHintTooltip::String),
+                            padding_left: Some(false),
+                            padding_right: None,
+                            data: None,
+                        })
+                        .collect()
+                })
+            }),
+        )
+        .await
+    }
+
+    async fn diagnostic(
+        &self,
+        params: lsp::DocumentDiagnosticParams,
+    ) -> Result<lsp::DocumentDiagnosticReportResult> {
+        let file = self.relative(&params.text_document.uri);
+        guarded(
+            "diagnostic",
+            self.read("diagnostic", move |snapshot| {
+                let items = file
+                    .as_deref()
+                    .and_then(|file| {
+                        let diagnostics = snapshot.world.diagnostics.get(file);
+                        snapshot.with_map(file, |map| {
+                            diagnostics
+                                .map(|list| {
+                                    list.iter()
+                                        .map(|diagnostic| convert::diagnostic(map, diagnostic))
+                                        .collect()
+                                })
+                                .unwrap_or_default()
+                        })
+                    })
+                    .unwrap_or_default();
+                lsp::DocumentDiagnosticReportResult::Report(lsp::DocumentDiagnosticReport::Full(
+                    lsp::RelatedFullDocumentDiagnosticReport {
+                        related_documents: None,
+                        full_document_diagnostic_report: lsp::FullDocumentDiagnosticReport {
+                            result_id: Some(snapshot.world.generation.to_string()),
+                            items,
+                        },
                     },
-                },
-            ))
-        }))
+                ))
+            }),
+        )
         .await
     }
 
@@ -436,17 +527,23 @@ impl LanguageServer for Backend {
 /// Custom methods, registered on the service builder.
 impl Backend {
     pub async fn experiments(&self, _params: Option<Json>) -> Result<Json> {
-        guarded("retort/experiments", self.read("retort/experiments", |snapshot| {
-            crate::jobs::experiments_table(&snapshot.world)
-        }))
+        guarded(
+            "retort/experiments",
+            self.read("retort/experiments", |snapshot| {
+                crate::jobs::experiments_table(&snapshot.world)
+            }),
+        )
         .await
     }
 
     pub async fn plots(&self, params: Option<extensions::PlotsParams>) -> Result<Json> {
         let params = params.unwrap_or_default();
-        guarded("retort/plots", self.read("retort/plots", move |snapshot| {
-            extensions::plots(&snapshot.world, &params)
-        }))
+        guarded(
+            "retort/plots",
+            self.read("retort/plots", move |snapshot| {
+                extensions::plots(&snapshot.world, &params)
+            }),
+        )
         .await
     }
 
@@ -464,10 +561,16 @@ fn location(snapshot: &Snapshot, location: &Location) -> Option<lsp::Location> {
 }
 
 fn locations(snapshot: &Snapshot, found: Vec<Location>) -> Vec<lsp::Location> {
-    found.iter().filter_map(|found| location(snapshot, found)).collect()
+    found
+        .iter()
+        .filter_map(|found| location(snapshot, found))
+        .collect()
 }
 
-fn completion_item(map: &LineMap<'_>, item: analysis::completion::Completion) -> lsp::CompletionItem {
+fn completion_item(
+    map: &LineMap<'_>,
+    item: analysis::completion::Completion,
+) -> lsp::CompletionItem {
     use analysis::completion::CompletionKind;
     let kind = match item.kind {
         CompletionKind::Field => lsp::CompletionItemKind::PROPERTY,
@@ -512,23 +615,37 @@ fn document_symbol(map: &LineMap<'_>, symbol: analysis::navigation::Symbol) -> l
         deprecated: None,
         range: map.range(symbol.span),
         selection_range: map.range(symbol.selection),
-        children: (!symbol.children.is_empty())
-            .then(|| symbol.children.into_iter().map(|child| document_symbol(map, child)).collect()),
+        children: (!symbol.children.is_empty()).then(|| {
+            symbol
+                .children
+                .into_iter()
+                .map(|child| document_symbol(map, child))
+                .collect()
+        }),
     }
 }
 
-fn code_actions(snapshot: &Snapshot, file: &str, params: &lsp::CodeActionParams) -> Option<lsp::CodeActionResponse> {
+fn code_actions(
+    snapshot: &Snapshot,
+    file: &str,
+    params: &lsp::CodeActionParams,
+) -> Option<lsp::CodeActionResponse> {
     let world = &snapshot.world;
     let selection = snapshot.with_map(file, |map| map.span(params.range))?;
     let wanted = |kind: &lsp::CodeActionKind| {
         params.context.only.as_ref().is_none_or(|only| {
-            only.iter()
-                .any(|allowed| kind.as_str() == allowed.as_str() || kind.as_str().starts_with(&format!("{}.", allowed.as_str())))
+            only.iter().any(|allowed| {
+                kind.as_str() == allowed.as_str()
+                    || kind.as_str().starts_with(&format!("{}.", allowed.as_str()))
+            })
         })
     };
     let mut response = Vec::new();
     if wanted(&lsp::CodeActionKind::QUICKFIX) {
-        for (index, (diagnostic, fix)) in analysis::actions::fixes_at(world, file, selection).into_iter().enumerate() {
+        for (index, (diagnostic, fix)) in analysis::actions::fixes_at(world, file, selection)
+            .into_iter()
+            .enumerate()
+        {
             let Some(edit) = workspace_edit(snapshot, fix) else {
                 continue;
             };
@@ -571,14 +688,16 @@ fn workspace_edit(snapshot: &Snapshot, fix: &Fix) -> Option<lsp::WorkspaceEdit> 
             return None;
         }
         let path = created.to_string_lossy().replace('\\', "/");
-        operations.push(lsp::DocumentChangeOperation::Op(lsp::ResourceOp::Create(lsp::CreateFile {
-            uri: convert::file_uri(root, &path)?,
-            options: Some(lsp::CreateFileOptions {
-                overwrite: Some(false),
-                ignore_if_exists: Some(true),
-            }),
-            annotation_id: None,
-        })));
+        operations.push(lsp::DocumentChangeOperation::Op(lsp::ResourceOp::Create(
+            lsp::CreateFile {
+                uri: convert::file_uri(root, &path)?,
+                options: Some(lsp::CreateFileOptions {
+                    overwrite: Some(false),
+                    ignore_if_exists: Some(true),
+                }),
+                annotation_id: None,
+            },
+        )));
     }
     let mut files: Vec<String> = Vec::new();
     for edit in &fix.edits {
@@ -593,7 +712,11 @@ fn workspace_edit(snapshot: &Snapshot, fix: &Fix) -> Option<lsp::WorkspaceEdit> 
             .create_file
             .as_ref()
             .is_some_and(|created| created.to_string_lossy().replace('\\', "/") == path);
-        let file_text = if creating { None } else { snapshot.world.text(&path) };
+        let file_text = if creating {
+            None
+        } else {
+            snapshot.world.text(&path)
+        };
         let edits: Vec<lsp::OneOf<lsp::TextEdit, lsp::AnnotatedTextEdit>> = fix
             .edits
             .iter()

@@ -91,7 +91,11 @@ impl InitOptions {
     }
 }
 
-pub fn session(params: &lsp::InitializeParams, root: ProjectRoot, options: &InitOptions) -> Session {
+pub fn session(
+    params: &lsp::InitializeParams,
+    root: ProjectRoot,
+    options: &InitOptions,
+) -> Session {
     let capabilities = &params.capabilities;
     let text = capabilities.text_document.as_ref();
     let workspace = capabilities.workspace.as_ref();

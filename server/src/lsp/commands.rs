@@ -33,7 +33,10 @@ impl Drop for CancelOnDrop {
     }
 }
 
-pub async fn execute(state: &Arc<ServerState>, params: lsp::ExecuteCommandParams) -> jsonrpc::Result<Option<Json>> {
+pub async fn execute(
+    state: &Arc<ServerState>,
+    params: lsp::ExecuteCommandParams,
+) -> jsonrpc::Result<Option<Json>> {
     let Some(command) = CommandId::parse(&params.command) else {
         return Err(jsonrpc::Error::invalid_params(format!(
             "unknown command '{}'; the server lists its commands in executeCommandProvider",
@@ -71,7 +74,9 @@ pub async fn execute(state: &Arc<ServerState>, params: lsp::ExecuteCommandParams
             percentage: None,
         }))
         .await;
-    reporter.notify("begin", None, command.title().to_string()).await;
+    reporter
+        .notify("begin", None, command.title().to_string())
+        .await;
 
     let (sender, mut receiver) = mpsc::unbounded_channel::<ProgressEvent>();
     let world = snapshot.world.clone();
@@ -122,7 +127,12 @@ pub async fn execute(state: &Arc<ServerState>, params: lsp::ExecuteCommandParams
             reporter.finish(&message).await;
             return Err(jsonrpc::Error::invalid_params(message));
         }
-        Err(JobError::Unavailable(message)) => ("unavailable", message, Json::Null, lsp::MessageType::WARNING),
+        Err(JobError::Unavailable(message)) => (
+            "unavailable",
+            message,
+            Json::Null,
+            lsp::MessageType::WARNING,
+        ),
         Err(JobError::Cancelled) => (
             "cancelled",
             format!("{} was cancelled", command.name()),
@@ -177,7 +187,10 @@ pub fn token_key(token: &lsp::ProgressToken) -> String {
 
 /// Cancels the command that reports progress with `token`.
 pub fn cancel(state: &ServerState, token: &lsp::ProgressToken) {
-    let jobs = state.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let jobs = state
+        .jobs
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(flag) = jobs.get(&token_key(token)) {
         flag.cancel();
     }

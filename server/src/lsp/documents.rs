@@ -88,10 +88,18 @@ mod tests {
     fn incremental_edits_count_utf16_units_and_keep_crlf() {
         let mut document = Document::new(1, "a: é𝄞x\r\nb: 1\r\n");
         // `x` is at UTF-16 column 6 (é is one unit, 𝄞 two).
-        document.apply(2, vec![change((0, 6), (0, 7), "yz")], PositionEncoding::Utf16);
+        document.apply(
+            2,
+            vec![change((0, 6), (0, 7), "yz")],
+            PositionEncoding::Utf16,
+        );
         assert_eq!(&*document.text(), "a: é𝄞yz\r\nb: 1\r\n");
         // A column past the end of the line clamps before the CRLF.
-        document.apply(3, vec![change((1, 3), (1, 99), "2")], PositionEncoding::Utf16);
+        document.apply(
+            3,
+            vec![change((1, 3), (1, 99), "2")],
+            PositionEncoding::Utf16,
+        );
         assert_eq!(&*document.text(), "a: é𝄞yz\r\nb: 2\r\n");
         // Changes in one batch apply in order.
         document.apply(

@@ -53,11 +53,12 @@ pub fn plots(world: &World, params: &PlotsParams) -> Json {
                 retort_engine::pipeline::TopPlot::Path(entry) => {
                     definitions.push(json!({ "id": entry.path, "pipeline": pipeline.path }))
                 }
-                retort_engine::pipeline::TopPlot::Definition { id, definition, .. } => definitions.push(json!({
-                    "id": id,
-                    "pipeline": pipeline.path,
-                    "definition": definition.as_ref().map(|node| node.value.to_json()),
-                })),
+                retort_engine::pipeline::TopPlot::Definition { id, definition, .. } => definitions
+                    .push(json!({
+                        "id": id,
+                        "pipeline": pipeline.path,
+                        "definition": definition.as_ref().map(|node| node.value.to_json()),
+                    })),
             }
         }
     }

@@ -22,7 +22,10 @@ pub async fn serve_stdio(log: LogHandle) {
     let (service, socket) = LspService::build(|client| backend::Backend::new(client, log))
         .custom_method("retort/experiments", backend::Backend::experiments)
         .custom_method("retort/plots", backend::Backend::plots)
-        .custom_method("window/workDoneProgress/cancel", backend::Backend::cancel_progress)
+        .custom_method(
+            "window/workDoneProgress/cancel",
+            backend::Backend::cancel_progress,
+        )
         .finish();
     // Commands can run for minutes; a high limit keeps them from holding up
     // edits and requests, which the default of four would.

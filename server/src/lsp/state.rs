@@ -121,18 +121,27 @@ impl ServerState {
 
     /// Runs `f` on the open documents. Callers never await inside.
     pub fn with_documents<T>(&self, f: impl FnOnce(&mut HashMap<String, Document>) -> T) -> T {
-        let mut documents = self.documents.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut documents = self
+            .documents
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut documents)
     }
 
     /// Forgets the list of pipeline files, after one was created or removed.
     pub fn rescan_pipelines(&self) {
-        *self.pipeline_files.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        *self
+            .pipeline_files
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 
     /// Forgets the `HEAD` snapshot, after git refs changed.
     pub fn head_moved(&self) {
-        *self.head.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        *self
+            .head
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 
     pub fn request_view_refresh(&self) {
@@ -151,7 +160,11 @@ impl ServerState {
         let mut receiver = self.world.subscribe();
         let waited = tokio::time::timeout(
             Duration::from_secs(10),
-            receiver.wait_for(|world| world.as_ref().is_some_and(|world| world.generation >= wanted)),
+            receiver.wait_for(|world| {
+                world
+                    .as_ref()
+                    .is_some_and(|world| world.generation >= wanted)
+            }),
         )
         .await
         .ok()
@@ -184,17 +197,27 @@ impl ServerState {
                 .collect();
             (buffers, versions)
         });
-        let cached = self.pipeline_files.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        let cached = self
+            .pipeline_files
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
         let pipeline_files = match cached {
             Some(files) => files,
             None => {
                 let files = find_pipeline_files(&session.root.root);
-                *self.pipeline_files.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(files.clone());
+                *self
+                    .pipeline_files
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(files.clone());
                 files
             }
         };
         let head = {
-            let mut head = self.head.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut head = self
+                .head
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             head.get_or_insert_with(|| Revision::open(&session.root, "HEAD").map(Arc::new))
                 .clone()
         };
@@ -279,7 +302,10 @@ impl ServerState {
             batches.push((file.clone(), converted));
         }
         let cleared: Vec<String> = {
-            let mut published = self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut published = self
+                .published
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             let cleared = published.difference(&now_published).cloned().collect();
             *published = now_published;
             cleared
@@ -292,7 +318,9 @@ impl ServerState {
                 continue;
             };
             let version = world.version(&file);
-            self.client.publish_diagnostics(uri, diagnostics, version).await;
+            self.client
+                .publish_diagnostics(uri, diagnostics, version)
+                .await;
         }
         if session.pull_diagnostics && session.diagnostic_refresh && pulled_changed {
             let _ = self.client.workspace_diagnostic_refresh().await;
@@ -315,7 +343,10 @@ impl ServerState {
     }
 
     fn update_watches(&self, world: &World) {
-        let mut watcher = self.watcher.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut watcher = self
+            .watcher
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(watcher) = watcher.as_mut() {
             watcher.update(world);
         }

@@ -29,14 +29,15 @@ impl Watcher {
     /// Starts watching; events are handled on the runtime by `handle_events`.
     pub fn start(state: Arc<ServerState>, root: &Path, git_root: Option<&Path>) -> Option<Watcher> {
         let (sender, receiver) = mpsc::unbounded_channel::<PathBuf>();
-        let inner = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-            Ok(event) => {
-                for path in event.paths {
-                    let _ = sender.send(path);
+        let inner =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
+                Ok(event) => {
+                    for path in event.paths {
+                        let _ = sender.send(path);
+                    }
                 }
-            }
-            Err(error) => tracing::warn!("file watching failed: {error}"),
-        });
+                Err(error) => tracing::warn!("file watching failed: {error}"),
+            });
         let inner = match inner {
             Ok(inner) => inner,
             Err(error) => {
@@ -47,7 +48,12 @@ impl Watcher {
         let git_dir = git_root
             .map(|git| git.join(".git"))
             .filter(|dir| dir.is_dir());
-        tokio::spawn(handle_events(state, receiver, root.to_path_buf(), git_dir.clone()));
+        tokio::spawn(handle_events(
+            state,
+            receiver,
+            root.to_path_buf(),
+            git_dir.clone(),
+        ));
         Some(Watcher {
             inner,
             root: root.to_path_buf(),
@@ -67,11 +73,21 @@ impl Watcher {
                 wanted.insert((git_dir.join("refs"), true));
             }
         }
-        let mut files: Vec<String> = world.project.files.iter().map(|file| file.path.clone()).collect();
+        let mut files: Vec<String> = world
+            .project
+            .files
+            .iter()
+            .map(|file| file.path.clone())
+            .collect();
         files.extend(world.params_files());
         files.extend(world.metrics_files());
         for stage in world.project.stages() {
-            files.extend(stage.plots.iter().filter_map(|out| stage.resolve_path(&out.path)));
+            files.extend(
+                stage
+                    .plots
+                    .iter()
+                    .filter_map(|out| stage.resolve_path(&out.path)),
+            );
         }
         for file in files {
             let mut dir = self.root.join(paths::parent(&file));
@@ -87,11 +103,20 @@ impl Watcher {
                 wanted.insert((dir, false));
             }
         }
-        for gone in self.watched.difference(&wanted).cloned().collect::<Vec<_>>() {
+        for gone in self
+            .watched
+            .difference(&wanted)
+            .cloned()
+            .collect::<Vec<_>>()
+        {
             let _ = self.inner.unwatch(&gone.0);
             self.watched.remove(&gone);
         }
-        for new in wanted.difference(&self.watched.clone()).cloned().collect::<Vec<_>>() {
+        for new in wanted
+            .difference(&self.watched.clone())
+            .cloned()
+            .collect::<Vec<_>>()
+        {
             let mode = if new.1 {
                 RecursiveMode::Recursive
             } else {
@@ -157,7 +182,10 @@ pub enum Change {
 pub fn classify(path: &Path, root: &Path, git_dir: Option<&Path>) -> Change {
     if let Some(git_dir) = git_dir {
         if let Ok(inside) = path.strip_prefix(git_dir) {
-            let first = inside.components().next().map(|part| part.as_os_str().to_string_lossy().to_string());
+            let first = inside
+                .components()
+                .next()
+                .map(|part| part.as_os_str().to_string_lossy().to_string());
             return match first.as_deref() {
                 Some("HEAD" | "refs" | "packed-refs") => Change::GitRefs,
                 _ => Change::Ignored,
@@ -167,7 +195,10 @@ pub fn classify(path: &Path, root: &Path, git_dir: Option<&Path>) -> Change {
     let Ok(inside) = path.strip_prefix(root) else {
         return Change::Ignored;
     };
-    let first = inside.components().next().map(|part| part.as_os_str().to_string_lossy().to_string());
+    let first = inside
+        .components()
+        .next()
+        .map(|part| part.as_os_str().to_string_lossy().to_string());
     if matches!(first.as_deref(), Some(".dvc" | ".git")) {
         return Change::Ignored;
     }
@@ -185,11 +216,29 @@ mod tests {
     fn changes_are_classified_by_place() {
         let root = Path::new("/p");
         let git = Some(Path::new("/p/.git"));
-        assert_eq!(classify(Path::new("/p/.git/refs/exps/a"), root, git), Change::GitRefs);
-        assert_eq!(classify(Path::new("/p/.git/HEAD"), root, git), Change::GitRefs);
-        assert_eq!(classify(Path::new("/p/.git/index"), root, git), Change::Ignored);
-        assert_eq!(classify(Path::new("/p/sub/dvc.yaml"), root, git), Change::Pipeline);
-        assert_eq!(classify(Path::new("/p/params.yaml"), root, git), Change::File);
-        assert_eq!(classify(Path::new("/p/.dvc/tmp/x"), root, git), Change::Ignored);
+        assert_eq!(
+            classify(Path::new("/p/.git/refs/exps/a"), root, git),
+            Change::GitRefs
+        );
+        assert_eq!(
+            classify(Path::new("/p/.git/HEAD"), root, git),
+            Change::GitRefs
+        );
+        assert_eq!(
+            classify(Path::new("/p/.git/index"), root, git),
+            Change::Ignored
+        );
+        assert_eq!(
+            classify(Path::new("/p/sub/dvc.yaml"), root, git),
+            Change::Pipeline
+        );
+        assert_eq!(
+            classify(Path::new("/p/params.yaml"), root, git),
+            Change::File
+        );
+        assert_eq!(
+            classify(Path::new("/p/.dvc/tmp/x"), root, git),
+            Change::Ignored
+        );
     }
 }
