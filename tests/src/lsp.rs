@@ -222,10 +222,8 @@ impl LspClient {
     pub fn wait_for(&mut self, method: &str, accept: impl Fn(&Value) -> bool) -> Value {
         self.wait_for_within(method, TIMEOUT, accept)
             .unwrap_or_else(|| {
-                panic!(
-                    "no '{method}' message within {TIMEOUT:?}; kept: {:?}",
-                    self.pending
-                )
+                let recent: Vec<&Value> = self.pending.iter().rev().take(8).collect();
+                panic!("no '{method}' message within {TIMEOUT:?}; the last ones kept: {recent:#?}")
             })
     }
 
@@ -269,6 +267,23 @@ impl LspClient {
             .as_array()
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The latest diagnostics of every file, collected until no message has
+    /// arrived for `quiet`.
+    pub fn settled_diagnostics(&mut self, quiet: Duration) -> std::collections::BTreeMap<String, Vec<Value>> {
+        while let Some(message) = self.next_message(Instant::now() + quiet) {
+            self.pending.push_back(message);
+        }
+        let mut latest = std::collections::BTreeMap::new();
+        for message in &self.pending {
+            if message["method"] == json!("textDocument/publishDiagnostics") {
+                let uri = message["params"]["uri"].as_str().unwrap_or_default().to_string();
+                let list = message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+                latest.insert(uri, list);
+            }
+        }
+        latest
     }
 
     /// Reads the next message, answering server requests that need an answer

@@ -65,10 +65,10 @@ pub fn collect<'a>(
         let list = grouped.entry(file).or_default();
         // The checker already reports the first syntax error of a params file
         // that a stage reads; keep one diagnostic per place.
-        if list
-            .iter()
-            .any(|known| known.span == diagnostic.span && known.severity == diagnostic.severity)
-            && is_syntax(&diagnostic)
+        if is_syntax(&diagnostic)
+            && list
+                .iter()
+                .any(|known| known.span == diagnostic.span && is_syntax(known))
         {
             continue;
         }

@@ -129,6 +129,11 @@ impl World {
         self.versions.get(path).copied()
     }
 
+    /// The project-relative paths of the open documents.
+    pub fn open_files(&self) -> impl Iterator<Item = &String> {
+        self.buffers.keys()
+    }
+
     pub fn is_open(&self, path: &str) -> bool {
         self.buffers.contains_key(path)
     }

@@ -188,8 +188,7 @@ impl LanguageServer for Backend {
             };
             let opened = Document::new(document.version, &document.text);
             self.state
-                .with_documents(|documents| documents.insert(path, opened));
-            self.state.touch();
+                .edit_documents(|documents| documents.insert(path, opened));
         });
     }
 
@@ -203,7 +202,7 @@ impl LanguageServer for Backend {
             };
             let applied = self
                 .state
-                .with_documents(|documents| match documents.get_mut(&path) {
+                .edit_documents(|documents| match documents.get_mut(&path) {
                     Some(document) => {
                         document.apply(
                             params.text_document.version,
@@ -214,9 +213,7 @@ impl LanguageServer for Backend {
                     }
                     None => false,
                 });
-            if applied {
-                self.state.touch();
-            } else {
+            if !applied {
                 tracing::warn!("a change arrived for '{path}', which is not open");
             }
         });
@@ -226,8 +223,7 @@ impl LanguageServer for Backend {
         self.apply("didClose", || {
             if let Some(path) = self.relative(&params.text_document.uri) {
                 self.state
-                    .with_documents(|documents| documents.remove(&path));
-                self.state.touch();
+                    .edit_documents(|documents| documents.remove(&path));
             }
         });
     }

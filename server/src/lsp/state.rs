@@ -119,13 +119,21 @@ impl ServerState {
         self.changed.notify_one();
     }
 
-    /// Runs `f` on the open documents. Callers never await inside.
-    pub fn with_documents<T>(&self, f: impl FnOnce(&mut HashMap<String, Document>) -> T) -> T {
-        let mut documents = self
-            .documents
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut documents)
+    /// Changes the open documents and records the change. The generation is
+    /// bumped under the same lock that snapshots read it under, so a world
+    /// never pairs new text with an old generation.
+    pub fn edit_documents<T>(&self, f: impl FnOnce(&mut HashMap<String, Document>) -> T) -> T {
+        let result = {
+            let mut documents = self
+                .documents
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let result = f(&mut documents);
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            result
+        };
+        self.changed.notify_one();
+        result
     }
 
     /// Forgets the list of pipeline files, after one was created or removed.
@@ -185,8 +193,12 @@ impl ServerState {
 
     /// Copies what an analysis needs, holding each lock briefly.
     fn world_input(&self, session: &Session) -> WorldInput {
-        let generation = self.generation();
-        let (buffers, versions) = self.with_documents(|documents| {
+        let (generation, buffers, versions) = {
+            let documents = self
+                .documents
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let generation = self.generation();
             let buffers = documents
                 .iter()
                 .map(|(path, document)| (path.clone(), document.text()))
@@ -195,8 +207,8 @@ impl ServerState {
                 .iter()
                 .map(|(path, document)| (path.clone(), document.version))
                 .collect();
-            (buffers, versions)
-        });
+            (generation, buffers, versions)
+        };
         let cached = self
             .pipeline_files
             .lock()
@@ -241,6 +253,11 @@ impl ServerState {
             let Some(session) = self.session().cloned() else {
                 continue;
             };
+            // A wake-up for a change that the last analysis already saw.
+            let current = self.world.borrow().as_ref().map(|world| world.generation);
+            if current == Some(self.generation()) {
+                continue;
+            }
             if !session.debounce.is_zero() {
                 tokio::time::sleep(session.debounce).await;
             }
@@ -258,7 +275,11 @@ impl ServerState {
                     continue;
                 }
             };
+            tracing::debug!(generation = world.generation, "analysed the project");
             let world = Arc::new(world);
+            // Watch before publishing: a client that reacts to diagnostics by
+            // writing a file must have its write seen.
+            self.update_watches(&world);
             let generation = world.generation;
             self.world.send_replace(Some(world.clone()));
             if generation != self.generation() {
@@ -269,7 +290,6 @@ impl ServerState {
             if self.refresh_views.swap(false, Ordering::SeqCst) {
                 self.refresh_views(&world).await;
             }
-            self.update_watches(&world);
         }
     }
 
@@ -280,7 +300,16 @@ impl ServerState {
         let mut batches = Vec::new();
         let mut now_published = HashSet::new();
         let mut pulled_changed = false;
-        for (file, diagnostics) in &world.diagnostics {
+        // Open documents get a (possibly empty) list every round, so the
+        // client sees that each version was checked.
+        let empty = Vec::new();
+        let mut files: Vec<(&String, &Vec<retort_engine::diagnostic::Diagnostic>)> = world.diagnostics.iter().collect();
+        for open in world.open_files() {
+            if !world.diagnostics.contains_key(open) {
+                files.push((open, &empty));
+            }
+        }
+        for (file, diagnostics) in files {
             if session.pull_diagnostics && world.is_open(file) {
                 pulled_changed = true;
                 continue;

@@ -31,6 +31,14 @@ impl Watcher {
         let (sender, receiver) = mpsc::unbounded_channel::<PathBuf>();
         let inner =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
+                // Reads show up as access events, and as atime metadata
+                // changes; the server's own reads must not count as changes.
+                Ok(event)
+                    if matches!(
+                        event.kind,
+                        notify::EventKind::Access(_)
+                            | notify::EventKind::Modify(notify::event::ModifyKind::Metadata(_))
+                    ) => {}
                 Ok(event) => {
                     for path in event.paths {
                         let _ = sender.send(path);
@@ -163,7 +171,7 @@ async fn handle_events(
             }
         }
         if relevant {
-            tracing::debug!(count = changed.len(), "files changed on disk");
+            tracing::debug!(?changed, "files changed on disk");
             state.request_view_refresh();
             state.touch();
         }
