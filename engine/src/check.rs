@@ -89,8 +89,16 @@ impl Checker<'_, '_> {
                 continue;
             }
             let Some(path) = stage.resolve_path(&dep.path) else {
-                self.out
-                    .push(outside(file, dep.span, "dependency", &dep.path, stage));
+                // DVC accepts external dependencies; Retort cannot track them.
+                self.out.push(Diagnostic::warning(
+                    file,
+                    dep.span,
+                    "external-dependency",
+                    format!(
+                        "dependency '{}' of stage '{}' is outside the project; Retort does not read it, so changes to it do not make the stage run again",
+                        dep.path, stage.name
+                    ),
+                ));
                 continue;
             };
             if seen_deps.contains(&path) {
@@ -122,8 +130,29 @@ impl Checker<'_, '_> {
         let dep_paths = dependency_paths(stage);
         for out in stage.all_outs() {
             let Some(path) = stage.resolve_path(&out.path) else {
-                self.out
-                    .push(outside(file, out.span, "output", &out.path, stage));
+                // DVC 3 loads external outputs but refuses to cache them when
+                // the stage runs; uncached ones are only left alone.
+                if out.cache {
+                    self.out.push(Diagnostic::error(
+                        file,
+                        out.span,
+                        "path-outside-project",
+                        format!(
+                            "output '{}' of stage '{}' is outside the project, where DVC 3 cannot cache it; set 'cache: false' or move it inside the project",
+                            out.path, stage.name
+                        ),
+                    ));
+                } else {
+                    self.out.push(Diagnostic::warning(
+                        file,
+                        out.span,
+                        "external-output",
+                        format!(
+                            "output '{}' of stage '{}' is outside the project; Retort does not write or check it",
+                            out.path, stage.name
+                        ),
+                    ));
+                }
                 continue;
             };
             if dep_paths.contains(&path) {

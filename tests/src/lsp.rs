@@ -271,15 +271,24 @@ impl LspClient {
 
     /// The latest diagnostics of every file, collected until no message has
     /// arrived for `quiet`.
-    pub fn settled_diagnostics(&mut self, quiet: Duration) -> std::collections::BTreeMap<String, Vec<Value>> {
+    pub fn settled_diagnostics(
+        &mut self,
+        quiet: Duration,
+    ) -> std::collections::BTreeMap<String, Vec<Value>> {
         while let Some(message) = self.next_message(Instant::now() + quiet) {
             self.pending.push_back(message);
         }
         let mut latest = std::collections::BTreeMap::new();
         for message in &self.pending {
             if message["method"] == json!("textDocument/publishDiagnostics") {
-                let uri = message["params"]["uri"].as_str().unwrap_or_default().to_string();
-                let list = message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+                let uri = message["params"]["uri"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let list = message["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 latest.insert(uri, list);
             }
         }

@@ -303,7 +303,8 @@ impl ServerState {
         // Open documents get a (possibly empty) list every round, so the
         // client sees that each version was checked.
         let empty = Vec::new();
-        let mut files: Vec<(&String, &Vec<retort_engine::diagnostic::Diagnostic>)> = world.diagnostics.iter().collect();
+        let mut files: Vec<(&String, &Vec<retort_engine::diagnostic::Diagnostic>)> =
+            world.diagnostics.iter().collect();
         for open in world.open_files() {
             if !world.diagnostics.contains_key(open) {
                 files.push((open, &empty));
