@@ -16,7 +16,16 @@ use crate::text::Span;
 /// Runs every check: the diagnostics found while loading each file plus the
 /// project-wide ones, sorted by file and position.
 pub fn check_project(project: &Project, source: &dyn FileSource) -> Vec<Diagnostic> {
-    let dag = Dag::build(project);
+    check_project_with(project, &Dag::build(project), source)
+}
+
+/// [`check_project`] with the project's stage graph already built, for
+/// callers that keep it (the language server builds it once per edit).
+pub fn check_project_with(
+    project: &Project,
+    dag: &Dag,
+    source: &dyn FileSource,
+) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = project
         .files
         .iter()
@@ -29,7 +38,7 @@ pub fn check_project(project: &Project, source: &dyn FileSource) -> Vec<Diagnost
     }
     let mut checker = Checker {
         project,
-        dag: &dag,
+        dag,
         files: ParsedFiles::new(source),
         out: Vec::new(),
     };

@@ -27,6 +27,9 @@ pub fn run_stdio(options: StartOptions) -> std::io::Result<()> {
     log.configure(None, options.log_file.as_deref());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Few blocking threads: analyses are serialized anyway, and each
+        // extra thread can hold its own allocator arena.
+        .max_blocking_threads(4)
         .enable_all()
         .build()?;
     runtime.block_on(lsp::serve_stdio(log));

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use retort_engine::check::check_project;
+use retort_engine::check::check_project_with;
+use retort_engine::dag::Dag;
 use retort_engine::diagnostic::Diagnostic;
 use retort_engine::files::{FileKind, FileSource};
 use retort_engine::formats::{self, yaml, Format};
@@ -17,10 +18,11 @@ use retort_engine::project::Project;
 /// when no stage reads them yet.
 pub fn collect<'a>(
     project: &Project,
+    dag: &Dag,
     source: &dyn FileSource,
     open: impl Iterator<Item = &'a String>,
 ) -> BTreeMap<String, Vec<Diagnostic>> {
-    let mut all = check_project(project, source);
+    let mut all = check_project_with(project, dag, source);
 
     let mut data_files: Vec<String> = Vec::new();
     let mut add = |path: String| {

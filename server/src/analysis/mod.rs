@@ -75,14 +75,21 @@ impl World {
                 pipeline_files.push(path.clone());
             }
         }
+        let started = std::time::Instant::now();
         let project = Project::load_files(
             input.root.clone(),
             &source,
             &pipeline_files,
             ParsingConfig::default(),
         );
+        let loaded = started.elapsed();
         let dag = Dag::build(&project);
-        let diagnostics = diagnostics::collect(&project, &source, input.buffers.keys());
+        let diagnostics = diagnostics::collect(&project, &dag, &source, input.buffers.keys());
+        tracing::debug!(
+            load_ms = loaded.as_secs_f64() * 1000.0,
+            total_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "built the project model"
+        );
         World {
             root: input.root,
             generation: input.generation,

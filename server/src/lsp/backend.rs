@@ -169,7 +169,16 @@ impl LanguageServer for Backend {
             .watcher
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = watcher;
-        self.state.touch();
+        // Editors open their documents right after `initialized`; waiting
+        // a moment lets the first analysis include them instead of being
+        // thrown away.
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            if state.generation() == 0 {
+                state.touch();
+            }
+        });
     }
 
     async fn shutdown(&self) -> Result<()> {

@@ -277,11 +277,19 @@ impl ServerState {
             };
             tracing::debug!(generation = world.generation, "analysed the project");
             let world = Arc::new(world);
+            let watch_started = std::time::Instant::now();
             // Watch before publishing: a client that reacts to diagnostics by
             // writing a file must have its write seen.
             self.update_watches(&world);
+            tracing::debug!(
+                ms = watch_started.elapsed().as_secs_f64() * 1000.0,
+                "updated file watches"
+            );
             let generation = world.generation;
-            self.world.send_replace(Some(world.clone()));
+            let previous = self.world.send_replace(Some(world.clone()));
+            // Freeing a large world takes a while; do it off the path to
+            // the client.
+            tokio::task::spawn_blocking(move || drop(previous));
             if generation != self.generation() {
                 tracing::debug!(generation, "dropping diagnostics of a stale analysis");
                 continue;

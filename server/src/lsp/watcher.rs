@@ -97,8 +97,10 @@ impl Watcher {
                     .filter_map(|out| stage.resolve_path(&out.path)),
             );
         }
-        for file in files {
-            let mut dir = self.root.join(paths::parent(&file));
+        // Many files share a directory; look at each directory once.
+        let dirs: BTreeSet<&str> = files.iter().map(|file| paths::parent(file)).collect();
+        for relative in dirs {
+            let mut dir = self.root.join(relative);
             // A directory that does not exist yet is seen through its
             // nearest existing parent, and watched once it appears.
             while !dir.is_dir() && dir.starts_with(&self.root) && dir != self.root {
