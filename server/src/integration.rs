@@ -11,15 +11,18 @@ use crate::analysis::World;
 
 /// Whether a stage is up to date, or what changed since `dvc.lock`.
 pub fn stage_status(_world: &World, _stage: &Stage) -> Option<String> {
-    // FIXME: call the engine's status check (issue 3) once it lands.
+    // FIXME: call `retort_engine::repro::status::compare` (issue 3); it
+    // hashes dependencies, so it needs a cache of fingerprints that the
+    // server keeps between edits before it can run on every hover.
     None
 }
 
 /// How many entries the run-cache holds for a stage (`.dvc/cache/runs/...`).
 /// The "N cached runs" lens is shown only when this is known.
 pub fn run_cache_entries(_world: &World, _stage: &Stage) -> Option<usize> {
-    // FIXME: count the run-cache entries under the stage's key (issue 3); the
-    // key needs the stage hash that the lock module computes.
+    // FIXME: count `retort_engine::runcache::store::list_entries` under the
+    // stage's `run_cache_key` (issue 3); the key needs the stage's lock entry
+    // with dependency hashes, which the server does not compute yet.
     None
 }
 

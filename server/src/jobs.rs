@@ -270,12 +270,15 @@ pub fn run(command: CommandId, job: &Job<'_>) -> Result<JobOutcome, JobError> {
 /// The engine call for commands whose engine part is being built elsewhere.
 fn engine_pending(command: CommandId) -> Result<JobOutcome, JobError> {
     let (needs, issue) = match command {
-        // FIXME: call the engine's repro with the targets, forwarding its
-        // stage events to `report` and honouring `cancel` (issue 3).
+        // FIXME: call `retort_engine::repro` with the targets (the CLI's
+        // `retort repro` shows how), forwarding its stage events to
+        // `report` and honouring `cancel` (issue 3).
         CommandId::Repro => ("running stages", 3),
-        // FIXME: call the engine's status for the targets (issue 3).
+        // FIXME: call `retort_engine::repro::status::compare` for the
+        // targets, as `retort status` does (issue 3).
         CommandId::Status => ("stage status", 3),
-        // FIXME: call the engine's run-cache checkout (issue 3).
+        // FIXME: restore a run-cache entry through `retort_engine::runcache`
+        // (issue 3).
         CommandId::RunCacheCheckout => ("the run-cache", 3),
         // FIXME: call `exp run` with `set` overrides and the params file; it
         // must create the experiment ref and report each stage (issue 4).

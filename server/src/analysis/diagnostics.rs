@@ -52,12 +52,10 @@ pub fn collect<'a>(
     }
 
     for file in &project.files {
-        let Some(lock) = paths::join_normalized(&file.dir, "dvc.lock") else {
-            continue;
-        };
-        all.extend(syntax_diagnostics(source, &lock, "lock-syntax"));
-        // FIXME: `check_lock_for` is a placeholder until the dvc.lock module
-        // lands; it will add schema errors and stale entries (as hints) here.
+        // Syntax and schema errors of the `dvc.lock` next to each pipeline.
+        // FIXME: add stale lock entries as hints, from the engine's stage
+        // status (`repro::status::compare`), once it can run without hashing
+        // every dependency on each edit.
         all.extend(retort_engine::lock::check_lock_for(source, &file.path));
     }
 
