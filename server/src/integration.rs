@@ -1,8 +1,7 @@
-//! The places where the server reads state that engine parts still being
-//! built will provide: stage status and the run-cache (issue 3), experiments
-//! (issue 4) and plots (issue 7). Each returns "unknown" today, and every
-//! caller already handles that, so a feature appears as soon as its function
-//! is filled in.
+//! Calls into engine parts that the server does not use yet: stage status,
+//! the run-cache, experiments and plots. Each returns "unknown" today, and
+//! every caller handles that, so a feature appears once its function is
+//! filled in.
 
 use retort_engine::node::Value;
 use retort_engine::pipeline::Stage;
@@ -11,7 +10,7 @@ use crate::analysis::World;
 
 /// Whether a stage is up to date, or what changed since `dvc.lock`.
 pub fn stage_status(_world: &World, _stage: &Stage) -> Option<String> {
-    // FIXME: call `retort_engine::repro::status::compare` (issue 3); it
+    // FIXME: call `retort_engine::repro::status::compare`; it
     // hashes dependencies, so it needs a cache of fingerprints that the
     // server keeps between edits before it can run on every hover.
     None
@@ -21,14 +20,14 @@ pub fn stage_status(_world: &World, _stage: &Stage) -> Option<String> {
 /// The "N cached runs" lens is shown only when this is known.
 pub fn run_cache_entries(_world: &World, _stage: &Stage) -> Option<usize> {
     // FIXME: count `retort_engine::runcache::store::list_entries` under the
-    // stage's `run_cache_key` (issue 3); the key needs the stage's lock entry
+    // stage's `run_cache_key`; the key needs the stage's lock entry
     // with dependency hashes, which the server does not compute yet.
     None
 }
 
 /// The value of a params key in the most recent experiments, newest first.
 pub fn latest_experiment_values(_world: &World, _file: &str, _key: &str) -> Vec<(String, Value)> {
-    // FIXME: read the experiment refs through the experiments API (issue 4).
+    // FIXME: read the experiment refs through the experiments API.
     Vec::new()
 }
 
@@ -36,12 +35,12 @@ pub fn latest_experiment_values(_world: &World, _file: &str, _key: &str) -> Vec<
 /// experiment, each a JSON object shaped like a workspace row.
 pub fn experiment_rows(_world: &World) -> Option<Vec<serde_json::Value>> {
     // FIXME: list experiments and queued runs through the experiments API
-    // (issue 4).
+    //.
     None
 }
 
 /// Plot data for a set of revisions.
 pub fn plots_data(_world: &World, _revisions: &[String]) -> Option<serde_json::Value> {
-    // FIXME: call the plots module (issue 7) for templates and data.
+    // FIXME: call the plots module for templates and data.
     None
 }

@@ -269,28 +269,27 @@ pub fn run(command: CommandId, job: &Job<'_>) -> Result<JobOutcome, JobError> {
 
 /// The engine call for commands whose engine part is being built elsewhere.
 fn engine_pending(command: CommandId) -> Result<JobOutcome, JobError> {
-    let (needs, issue) = match command {
+    let needs = match command {
         // FIXME: call `retort_engine::repro` with the targets (the CLI's
         // `retort repro` shows how), forwarding its stage events to
-        // `report` and honouring `cancel` (issue 3).
-        CommandId::Repro => ("running stages", 3),
+        // `report` and honouring `cancel`.
+        CommandId::Repro => "running stages",
         // FIXME: call `retort_engine::repro::status::compare` for the
-        // targets, as `retort status` does (issue 3).
-        CommandId::Status => ("stage status", 3),
-        // FIXME: restore a run-cache entry through `retort_engine::runcache`
-        // (issue 3).
-        CommandId::RunCacheCheckout => ("the run-cache", 3),
+        // targets, as `retort status` does.
+        CommandId::Status => "stage status",
+        // FIXME: restore a run-cache entry through `retort_engine::runcache`.
+        CommandId::RunCacheCheckout => "the run-cache",
         // FIXME: call `exp run` with `set` overrides and the params file; it
-        // must create the experiment ref and report each stage (issue 4).
-        CommandId::ExpRun => ("experiments", 4),
-        // FIXME: call the experiments queue (issue 4).
-        CommandId::ExpQueue | CommandId::QueueStart => ("the experiments queue", 4),
-        // FIXME: call exp apply, branch and remove (issue 4).
-        CommandId::ExpApply | CommandId::ExpBranch | CommandId::ExpRemove => ("experiments", 4),
-        CommandId::Check | CommandId::ExpDiff | CommandId::ExpShow => ("", 0),
+        // must create the experiment ref and report each stage.
+        CommandId::ExpRun => "experiments",
+        // FIXME: call the experiments queue.
+        CommandId::ExpQueue | CommandId::QueueStart => "the experiments queue",
+        // FIXME: call exp apply, branch and remove.
+        CommandId::ExpApply | CommandId::ExpBranch | CommandId::ExpRemove => "experiments",
+        CommandId::Check | CommandId::ExpDiff | CommandId::ExpShow => "",
     };
     Err(JobError::Unavailable(format!(
-        "'{}' needs {needs} (issue {issue}), which this build of Retort does not include yet",
+        "'{}' needs {needs}, which this build of Retort does not include yet",
         command.name()
     )))
 }

@@ -24,11 +24,23 @@ stages:
 fn project() -> Fixture {
     let fixture = Fixture::new(&[
         ("dvc.yaml", PIPELINE),
-        ("params.yaml", "train:\n  lr: 0.1\n  epochs: 10\n  layers: [1, 2]\nother: x\n"),
-        ("metrics.json", "{\"acc\": 0.5, \"nested\": {\"loss\": 2, \"s\": \"a\"}, \"n\": 3}\n"),
+        (
+            "params.yaml",
+            "train:\n  lr: 0.1\n  epochs: 10\n  layers: [1, 2]\nother: x\n",
+        ),
+        (
+            "metrics.json",
+            "{\"acc\": 0.5, \"nested\": {\"loss\": 2, \"s\": \"a\"}, \"n\": 3}\n",
+        ),
     ]);
-    fixture.write("params.yaml", "train:\n  lr: 0.25\n  epochs: 10\n  layers: [1, 2]\nother: y\n");
-    fixture.write("metrics.json", "{\"acc\": 0.75, \"nested\": {\"loss\": 1, \"s\": \"b\"}, \"n\": 3, \"new\": 1}\n");
+    fixture.write(
+        "params.yaml",
+        "train:\n  lr: 0.25\n  epochs: 10\n  layers: [1, 2]\nother: y\n",
+    );
+    fixture.write(
+        "metrics.json",
+        "{\"acc\": 0.75, \"nested\": {\"loss\": 1, \"s\": \"b\"}, \"n\": 3, \"new\": 1}\n",
+    );
     fixture
 }
 
@@ -53,17 +65,35 @@ fn check_command_reports_progress_and_answers_with_the_diagnostics() {
     let result = execute(&mut client, "retort.check", json!({})).expect("retort.check");
     assert_eq!(result["status"], json!("ok"));
     assert_eq!(result["data"]["errors"], json!(1));
-    assert_eq!(result["data"]["diagnostics"][0]["code"], json!("unknown-key"));
+    assert_eq!(
+        result["data"]["diagnostics"][0]["code"],
+        json!("unknown-key")
+    );
 
     let create = client.wait_for("window/workDoneProgress/create", |_| true);
     let token = create["params"]["token"].clone();
-    let begin = client.wait_for("$/progress", |params| params["token"] == token && params["value"]["kind"] == json!("begin"));
-    assert_eq!(begin["params"]["value"]["title"], json!("Checking pipelines"));
+    let begin = client.wait_for("$/progress", |params| {
+        params["token"] == token && params["value"]["kind"] == json!("begin")
+    });
+    assert_eq!(
+        begin["params"]["value"]["title"],
+        json!("Checking pipelines")
+    );
     assert_eq!(begin["params"]["value"]["cancellable"], json!(true));
-    client.wait_for("$/progress", |params| params["token"] == token && params["value"]["kind"] == json!("end"));
-    client.wait_for("retort/progress", |params| params["command"] == json!("retort.check") && params["kind"] == json!("end"));
+    client.wait_for("$/progress", |params| {
+        params["token"] == token && params["value"]["kind"] == json!("end")
+    });
+    client.wait_for("retort/progress", |params| {
+        params["command"] == json!("retort.check") && params["kind"] == json!("end")
+    });
     let shown = client.wait_for("window/showMessage", |_| true);
-    assert!(shown["params"]["message"].as_str().unwrap().starts_with("1 errors and 0 warnings"), "{shown}");
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 errors and 0 warnings"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -73,14 +103,32 @@ fn exp_diff_compares_the_workspace_with_head() {
     let result = execute(&mut client, "retort.exp.diff", json!({})).expect("retort.exp.diff");
     assert_eq!(result["status"], json!("ok"));
     let data = &result["data"];
-    assert_eq!(data["params"]["params.yaml"]["train.lr"], json!({ "old": 0.1, "new": 0.25, "diff": 0.15 }));
-    assert_eq!(data["params"]["params.yaml"]["other"], json!({ "old": "x", "new": "y" }));
-    assert!(data["params"]["params.yaml"].get("train.epochs").is_none(), "unchanged keys are left out");
-    assert_eq!(data["metrics"]["metrics.json"]["new"], json!({ "old": null, "new": 1 }));
+    assert_eq!(
+        data["params"]["params.yaml"]["train.lr"],
+        json!({ "old": 0.1, "new": 0.25, "diff": 0.15 })
+    );
+    assert_eq!(
+        data["params"]["params.yaml"]["other"],
+        json!({ "old": "x", "new": "y" })
+    );
+    assert!(
+        data["params"]["params.yaml"].get("train.epochs").is_none(),
+        "unchanged keys are left out"
+    );
+    assert_eq!(
+        data["metrics"]["metrics.json"]["new"],
+        json!({ "old": null, "new": 1 })
+    );
 
     let all = execute(&mut client, "retort.exp.diff", json!({ "all": true })).unwrap();
-    assert_eq!(all["data"]["params"]["params.yaml"]["train.layers"], json!({ "old": "[1, 2]", "new": "[1, 2]" }));
-    assert_eq!(all["data"]["params"]["params.yaml"]["train.epochs"], json!({ "old": 10, "new": 10, "diff": 0 }));
+    assert_eq!(
+        all["data"]["params"]["params.yaml"]["train.layers"],
+        json!({ "old": "[1, 2]", "new": "[1, 2]" })
+    );
+    assert_eq!(
+        all["data"]["params"]["params.yaml"]["train.epochs"],
+        json!({ "old": 10, "new": 10, "diff": 0 })
+    );
 }
 
 /// `retort.exp.diff` gives what `dvc params diff --json` and `dvc metrics
@@ -92,7 +140,11 @@ fn exp_diff_matches_dvc() {
         return;
     };
     let fixture = project();
-    let status = Command::new(&dvc).args(["init", "-q", "--force"]).current_dir(fixture.path()).status().unwrap();
+    let status = Command::new(&dvc)
+        .args(["init", "-q", "--force"])
+        .current_dir(fixture.path())
+        .status()
+        .unwrap();
     assert!(status.success());
     let mut client = LspClient::start(fixture.path(), ClientOptions::default());
     for all in [false, true] {
@@ -102,39 +154,75 @@ fn exp_diff_matches_dvc() {
             if all {
                 args.push("--all");
             }
-            let output = Command::new(&dvc).args(&args).current_dir(fixture.path()).output().unwrap();
-            assert!(output.status.success(), "dvc {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+            let output = Command::new(&dvc)
+                .args(&args)
+                .current_dir(fixture.path())
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "dvc {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
             let expected: Value = serde_json::from_slice(&output.stdout).unwrap();
-            assert_eq!(result["data"][section], expected, "{kind} diff (all: {all})");
+            assert_eq!(
+                result["data"][section], expected,
+                "{kind} diff (all: {all})"
+            );
         }
     }
 }
 
 fn dvc() -> Option<String> {
     let found = std::env::var("RETORT_DVC").ok().or_else(|| {
-        Command::new("dvc").arg("--version").output().ok().filter(|output| output.status.success()).map(|_| "dvc".to_string())
+        Command::new("dvc")
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|_| "dvc".to_string())
     });
     if found.is_none() {
-        assert!(std::env::var("RETORT_REQUIRE_DVC").as_deref() != Ok("1"), "DVC not found and RETORT_REQUIRE_DVC=1");
+        assert!(
+            std::env::var("RETORT_REQUIRE_DVC").as_deref() != Ok("1"),
+            "DVC not found and RETORT_REQUIRE_DVC=1"
+        );
         println!("skipped: DVC not found");
     }
     found
 }
 
 /// FIXME: `retort.exp.run` must create the experiment ref and report each
-/// stage once the experiments engine lands (issue 4); today it reports that
+/// stage once the experiments engine lands; today it reports that
 /// the engine is missing, with progress and a warning, which this asserts.
 #[test]
 fn exp_run_reports_that_the_experiments_engine_is_missing() {
     let fixture = project();
     let mut client = LspClient::start(fixture.path(), ClientOptions::default());
-    let result = execute(&mut client, "retort.exp.run", json!({ "targets": ["train"] })).unwrap();
+    let result = execute(
+        &mut client,
+        "retort.exp.run",
+        json!({ "targets": ["train"] }),
+    )
+    .unwrap();
     assert_eq!(result["status"], json!("unavailable"));
-    assert!(result["message"].as_str().unwrap().contains("issue 4"), "{result}");
-    client.wait_for("retort/progress", |params| params["command"] == json!("retort.exp.run") && params["kind"] == json!("message"));
+    assert!(
+        result["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs experiments"),
+        "{result}"
+    );
+    client.wait_for("retort/progress", |params| {
+        params["command"] == json!("retort.exp.run") && params["kind"] == json!("message")
+    });
     let shown = client.wait_for("window/showMessage", |_| true);
     assert_eq!(shown["params"]["type"], json!(2), "a warning");
-    let refs = Command::new("git").args(["for-each-ref", "refs/exps"]).current_dir(fixture.path()).output().unwrap();
+    let refs = Command::new("git")
+        .args(["for-each-ref", "refs/exps"])
+        .current_dir(fixture.path())
+        .output()
+        .unwrap();
     assert!(refs.stdout.is_empty());
 }
 
@@ -144,10 +232,24 @@ fn commands_reject_unknown_ids_targets_and_arguments() {
     let mut client = LspClient::start(fixture.path(), ClientOptions::default());
     let error = execute(&mut client, "retort.nope", json!({})).unwrap_err();
     assert_eq!(error["code"], json!(-32602));
-    let error = execute(&mut client, "retort.repro", json!({ "targets": ["missing"] })).unwrap_err();
-    assert!(error["message"].as_str().unwrap().contains("'missing' is not a stage"), "{error}");
+    let error = execute(
+        &mut client,
+        "retort.repro",
+        json!({ "targets": ["missing"] }),
+    )
+    .unwrap_err();
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("'missing' is not a stage"),
+        "{error}"
+    );
     let error = execute(&mut client, "retort.repro", json!({ "target": "train" })).unwrap_err();
-    assert!(error["message"].as_str().unwrap().contains("unknown field"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("unknown field"),
+        "{error}"
+    );
     assert!(client.is_running());
 }
 
@@ -163,7 +265,9 @@ fn custom_requests_answer_experiments_and_plots() {
     assert_eq!(rows[1]["metrics"]["metrics.json"]["acc"], json!(0.5));
     assert_eq!(table["experiments_available"], json!(false));
 
-    let plots = client.request("retort/plots", json!({ "revisions": ["HEAD"] })).unwrap();
+    let plots = client
+        .request("retort/plots", json!({ "revisions": ["HEAD"] }))
+        .unwrap();
     assert_eq!(plots["revisions"], json!(["HEAD"]));
     assert_eq!(plots["available"], json!(false));
 }
@@ -172,7 +276,9 @@ fn custom_requests_answer_experiments_and_plots() {
 fn bad_requests_get_errors_and_the_server_keeps_running() {
     let fixture = project();
     let mut client = LspClient::start(fixture.path(), ClientOptions::default());
-    let error = client.request("textDocument/hover", json!({ "nonsense": true })).unwrap_err();
+    let error = client
+        .request("textDocument/hover", json!({ "nonsense": true }))
+        .unwrap_err();
     assert_eq!(error["code"], json!(-32602));
     // A document outside the project, and positions past the end of a file.
     let outside = client.request(
@@ -202,7 +308,28 @@ fn floor_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-const PIECES: &[&str] = &["", "x", "${", "}", ":", " ", "\n", "\r\n", "- ", "  ", "é", "𝄞", "[", "{", "train.lr", "cmd: ", "stages:\n", "\t", "'", "${item}"];
+const PIECES: &[&str] = &[
+    "",
+    "x",
+    "${",
+    "}",
+    ":",
+    " ",
+    "\n",
+    "\r\n",
+    "- ",
+    "  ",
+    "é",
+    "𝄞",
+    "[",
+    "{",
+    "train.lr",
+    "cmd: ",
+    "stages:\n",
+    "\t",
+    "'",
+    "${item}",
+];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]

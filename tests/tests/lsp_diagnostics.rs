@@ -356,7 +356,8 @@ fn corpus_errors_match_dvc() {
             .filter(|diagnostic| diagnostic["severity"] == json!(1))
             .collect();
         let dvc_failed = !expected["error"].is_null();
-        if dvc_failed != !errors.is_empty() {
+        let retort_failed = !errors.is_empty();
+        if dvc_failed != retort_failed {
             mismatches.push(format!(
                 "{}: DVC error {} but Retort errors {:?}",
                 case.display(),
