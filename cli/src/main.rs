@@ -60,11 +60,17 @@ enum Command {
     /// Show and compare metrics.
     #[command(subcommand)]
     Metrics(commands::metrics::MetricsCommand),
+    /// Run the language server for editors (LSP over stdin and stdout).
+    Lsp(commands::lsp::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // The language server sets up its own logging, which the client can
+    // reconfigure; stdout is its protocol channel.
+    if !matches!(cli.command, Command::Lsp(_)) {
+        init_logging(cli.verbose);
+    }
 
     if let Some(directory) = &cli.directory {
         if let Err(error) = std::env::set_current_dir(directory) {
@@ -87,6 +93,7 @@ fn main() -> ExitCode {
         Command::Exp(command) => commands::exp::run(command),
         Command::Params(command) => commands::params::run(command),
         Command::Metrics(command) => commands::metrics::run(command),
+        Command::Lsp(args) => commands::lsp::run(args),
     };
     match result {
         Ok(code) => code,

@@ -16,7 +16,16 @@ use crate::text::Span;
 /// Runs every check: the diagnostics found while loading each file plus the
 /// project-wide ones, sorted by file and position.
 pub fn check_project(project: &Project, source: &dyn FileSource) -> Vec<Diagnostic> {
-    let dag = Dag::build(project);
+    check_project_with(project, &Dag::build(project), source)
+}
+
+/// [`check_project`] with the project's stage graph already built, for
+/// callers that keep it (the language server builds it once per edit).
+pub fn check_project_with(
+    project: &Project,
+    dag: &Dag,
+    source: &dyn FileSource,
+) -> Vec<Diagnostic> {
     let mut diagnostics: Vec<Diagnostic> = project
         .files
         .iter()
@@ -29,7 +38,7 @@ pub fn check_project(project: &Project, source: &dyn FileSource) -> Vec<Diagnost
     }
     let mut checker = Checker {
         project,
-        dag: &dag,
+        dag,
         files: ParsedFiles::new(source),
         out: Vec::new(),
     };
@@ -89,8 +98,16 @@ impl Checker<'_, '_> {
                 continue;
             }
             let Some(path) = stage.resolve_path(&dep.path) else {
-                self.out
-                    .push(outside(file, dep.span, "dependency", &dep.path, stage));
+                // DVC accepts external dependencies; Retort cannot track them.
+                self.out.push(Diagnostic::warning(
+                    file,
+                    dep.span,
+                    "external-dependency",
+                    format!(
+                        "dependency '{}' of stage '{}' is outside the project; Retort does not read it, so changes to it do not make the stage run again",
+                        dep.path, stage.name
+                    ),
+                ));
                 continue;
             };
             if seen_deps.contains(&path) {
@@ -122,8 +139,29 @@ impl Checker<'_, '_> {
         let dep_paths = dependency_paths(stage);
         for out in stage.all_outs() {
             let Some(path) = stage.resolve_path(&out.path) else {
-                self.out
-                    .push(outside(file, out.span, "output", &out.path, stage));
+                // DVC 3 loads external outputs but refuses to cache them when
+                // the stage runs; uncached ones are only left alone.
+                if out.cache {
+                    self.out.push(Diagnostic::error(
+                        file,
+                        out.span,
+                        "path-outside-project",
+                        format!(
+                            "output '{}' of stage '{}' is outside the project, where DVC 3 cannot cache it; set 'cache: false' or move it inside the project",
+                            out.path, stage.name
+                        ),
+                    ));
+                } else {
+                    self.out.push(Diagnostic::warning(
+                        file,
+                        out.span,
+                        "external-output",
+                        format!(
+                            "output '{}' of stage '{}' is outside the project; Retort does not write or check it",
+                            out.path, stage.name
+                        ),
+                    ));
+                }
                 continue;
             };
             if dep_paths.contains(&path) {
@@ -205,14 +243,19 @@ impl Checker<'_, '_> {
         if produced {
             return;
         }
+        // Flattening a large params file is costly, and most stages name only
+        // keys that exist, so the candidates are listed on the first miss only.
+        let mut available: Option<Vec<String>> = None;
         for key in &params.keys {
             if lookup::exists(root, &key.key) {
                 continue;
             }
-            let available: Vec<String> = crate::node::flatten(root)
-                .into_iter()
-                .map(|(key, _)| key)
-                .collect();
+            let available = available.get_or_insert_with(|| {
+                crate::node::flatten(root)
+                    .into_iter()
+                    .map(|(key, _)| key)
+                    .collect()
+            });
             let closest = suggest::closest(&key.key, available.iter().map(String::as_str), 3);
             let mut message = format!(
                 "params key '{}' of stage '{}' is missing from '{path}'",
@@ -234,6 +277,11 @@ impl Checker<'_, '_> {
                     }],
                     create_file: None,
                 });
+            }
+            if data.format == crate::formats::Format::Yaml {
+                if let Some(fix) = add_param_fix(&path, &data.text, root, &key.key) {
+                    diagnostic = diagnostic.with_fix(fix);
+                }
             }
             self.out.push(diagnostic);
         }
@@ -478,6 +526,74 @@ fn missing_params_file(
     .with_fix(fix)
 }
 
+/// A fix that adds a missing dotted key to a YAML params file with a null
+/// value: under the deepest mapping that already exists, after its last entry
+/// and with its indentation. Flow mappings and keys under a non-mapping value
+/// get no fix. Glob keys name no single key and get none either.
+fn add_param_fix(path: &str, text: &str, root: &crate::node::Node, key: &str) -> Option<Fix> {
+    if lookup::is_glob(key) {
+        return None;
+    }
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut node = root;
+    let mut depth = 0;
+    while depth + 1 < parts.len() {
+        match node.get(parts[depth]) {
+            Some(child) if child.as_map().is_some() => {
+                node = child;
+                depth += 1;
+            }
+            Some(_) => return None,
+            None => break,
+        }
+    }
+    let map = node.as_map()?;
+    if text[node.span.start.min(text.len())..].starts_with('{') {
+        return None;
+    }
+    let (insert_at, indent) = match (map.values().next(), map.values().last()) {
+        (Some(first), Some(last)) => {
+            let first_key = first.key_span.start;
+            let line_start = text[..first_key].rfind('\n').map_or(0, |index| index + 1);
+            let end = last.value.span.end.max(last.key_span.end).min(text.len());
+            // A block value's span may end at the start of the next line.
+            let insert_at = if text[..end].ends_with('\n') {
+                end
+            } else {
+                text[end..]
+                    .find('\n')
+                    .map_or(text.len(), |index| end + index + 1)
+            };
+            (insert_at, first_key - line_start)
+        }
+        _ if depth == 0 => (text.len(), 0),
+        _ => return None,
+    };
+    let mut new_text = String::new();
+    if insert_at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+        new_text.push('\n');
+    }
+    for (level, part) in parts[depth..].iter().enumerate() {
+        new_text.push_str(&" ".repeat(indent + level * 2));
+        new_text.push_str(part);
+        new_text.push(':');
+        new_text.push_str(if depth + level + 1 == parts.len() {
+            " null\n"
+        } else {
+            "\n"
+        });
+    }
+    Some(Fix {
+        title: format!("Add '{key}' to '{path}'"),
+        edits: vec![TextEdit {
+            file: path.into(),
+            span: Span::at(insert_at),
+            new_text,
+        }],
+        create_file: None,
+    })
+}
+
 /// A YAML skeleton that defines a dotted key with a null value.
 fn params_skeleton(key: &str) -> String {
     let mut text = String::new();
@@ -497,4 +613,36 @@ fn params_skeleton(key: &str) -> String {
 
 fn suggest_join(names: &[String]) -> String {
     crate::pipeline::context::join_names(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::yaml;
+
+    fn apply_add(text: &str, key: &str) -> Option<String> {
+        let root = yaml::parse(text).root?;
+        let fix = add_param_fix("params.yaml", text, &root, key)?;
+        let edit = &fix.edits[0];
+        let mut out = text.to_string();
+        out.insert_str(edit.span.start, &edit.new_text);
+        assert!(yaml::parse(&out).is_ok(), "{out}");
+        Some(out)
+    }
+
+    #[test]
+    fn missing_param_fix_adds_the_key_under_its_parent() {
+        let text = "train:\n    lr: 0.1   # rate\n    opt:\n        name: sgd\nprep:\n  seed: 1\n";
+        assert_eq!(
+            apply_add(text, "train.epochs").unwrap(),
+            "train:\n    lr: 0.1   # rate\n    opt:\n        name: sgd\n    epochs: null\nprep:\n  seed: 1\n"
+        );
+        assert_eq!(
+            apply_add(text, "eval.split.ratio").unwrap(),
+            format!("{text}eval:\n  split:\n    ratio: null\n")
+        );
+        assert_eq!(apply_add("a: 1", "b").unwrap(), "a: 1\nb: null\n");
+        assert!(apply_add("a: {b: 1}\n", "a.c").is_none());
+        assert!(apply_add("a: 1\n", "a.b").is_none());
+    }
 }

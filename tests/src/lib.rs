@@ -1,5 +1,7 @@
 //! Shared helpers for Retort's end-to-end tests.
 
+pub mod lsp;
+
 use std::path::PathBuf;
 
 /// The repository root.

@@ -5,6 +5,7 @@ pub mod dag;
 pub mod exp;
 pub mod exp_run;
 mod exp_output;
+pub mod lsp;
 pub mod metrics;
 pub mod params;
 pub mod plots;

@@ -1,0 +1,235 @@
+//! The analyses behind every editor feature, as plain functions over an
+//! immutable [`World`]: they take byte offsets and return data in editor terms
+//! (byte spans, labels, Markdown), and know nothing about the protocol. The
+//! `lsp` module converts their answers at the boundary.
+
+pub mod actions;
+pub mod completion;
+pub mod diagnostics;
+pub mod diff;
+pub mod hover;
+pub mod inlay;
+pub mod locate;
+pub mod navigation;
+pub mod values;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use retort_engine::dag::Dag;
+use retort_engine::diagnostic::Diagnostic;
+use retort_engine::files::{DiskFiles, FileSource, Overlay};
+use retort_engine::paths;
+use retort_engine::pipeline::interpolate::ParsingConfig;
+use retort_engine::pipeline::{PipelineFile, Stage};
+use retort_engine::project::{Project, ProjectRoot};
+use retort_engine::text::{LineIndex, Span};
+
+use values::Revision;
+
+/// What a [`World`] is built from: the project, the editor buffers laid over
+/// the disk, and the pipeline files to load.
+pub struct WorldInput {
+    pub root: ProjectRoot,
+    /// Open documents by project-relative path.
+    pub buffers: HashMap<String, Arc<str>>,
+    /// The editor's version of each open document.
+    pub versions: HashMap<String, i32>,
+    /// Project-relative paths of every `dvc.yaml`, found by a directory walk
+    /// that the caller caches, since walking on every keystroke is too slow.
+    pub pipeline_files: Vec<String>,
+    /// The files at `HEAD`, when the project is in a git repository.
+    pub head: Option<Arc<Revision>>,
+    /// Increases with every change the world reflects.
+    pub generation: u64,
+}
+
+/// One consistent view of the project: loaded pipelines, the stage graph and
+/// every diagnostic, computed from one set of buffers.
+pub struct World {
+    pub root: ProjectRoot,
+    pub generation: u64,
+    pub project: Project,
+    pub dag: Dag,
+    /// Diagnostics by project-relative file, for every file that has any.
+    pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
+    pub head: Option<Arc<Revision>>,
+    buffers: HashMap<String, Arc<str>>,
+    versions: HashMap<String, i32>,
+    source: Overlay<DiskFiles>,
+    line_indexes: Mutex<HashMap<String, Arc<LineIndex>>>,
+}
+
+impl World {
+    /// Loads and checks the project. This is the costly step (it resolves every
+    /// stage), so callers run it off the async runtime, once per batch of edits.
+    pub fn build(input: WorldInput) -> World {
+        let source = Overlay::new(
+            DiskFiles::new(input.root.root.clone()),
+            input.buffers.clone(),
+        );
+        let mut pipeline_files = input.pipeline_files;
+        // An unsaved new `dvc.yaml` is a pipeline too.
+        for path in input.buffers.keys() {
+            if paths::file_name(path) == "dvc.yaml" && !pipeline_files.contains(path) {
+                pipeline_files.push(path.clone());
+            }
+        }
+        let started = std::time::Instant::now();
+        let project = Project::load_files(
+            input.root.clone(),
+            &source,
+            &pipeline_files,
+            ParsingConfig::default(),
+        );
+        let loaded = started.elapsed();
+        let dag = Dag::build(&project);
+        let diagnostics = diagnostics::collect(&project, &dag, &source, input.buffers.keys());
+        tracing::debug!(
+            load_ms = loaded.as_secs_f64() * 1000.0,
+            total_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "built the project model"
+        );
+        World {
+            root: input.root,
+            generation: input.generation,
+            project,
+            dag,
+            diagnostics,
+            head: input.head,
+            buffers: input.buffers,
+            versions: input.versions,
+            source,
+            line_indexes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The files of the project as the editor sees them: buffers over the disk.
+    pub fn source(&self) -> &dyn FileSource {
+        &self.source
+    }
+
+    /// The text of a project file, from its buffer when it is open.
+    pub fn text(&self, path: &str) -> Option<Arc<str>> {
+        match self.buffers.get(path) {
+            Some(text) => Some(text.clone()),
+            None => self.source.read(path).ok(),
+        }
+    }
+
+    /// The line index of a project file's text, computed once per world.
+    pub fn line_index(&self, path: &str) -> Option<Arc<LineIndex>> {
+        if let Some(found) = self.line_indexes.lock().ok()?.get(path) {
+            return Some(found.clone());
+        }
+        let text = self.text(path)?;
+        let index = Arc::new(LineIndex::new(&text));
+        self.line_indexes
+            .lock()
+            .ok()?
+            .insert(path.to_string(), index.clone());
+        Some(index)
+    }
+
+    /// The editor's version of an open document.
+    pub fn version(&self, path: &str) -> Option<i32> {
+        self.versions.get(path).copied()
+    }
+
+    /// The project-relative paths of the open documents.
+    pub fn open_files(&self) -> impl Iterator<Item = &String> {
+        self.buffers.keys()
+    }
+
+    pub fn is_open(&self, path: &str) -> bool {
+        self.buffers.contains_key(path)
+    }
+
+    pub fn pipeline(&self, path: &str) -> Option<&PipelineFile> {
+        self.project.file(path)
+    }
+
+    /// Every stage in [`Project::stages`] order, which is the order the
+    /// [`Dag`] indexes.
+    pub fn stages(&self) -> Vec<&Stage> {
+        self.project.stages().collect()
+    }
+
+    /// The project-relative paths of the params files the pipelines read:
+    /// every file a stage lists under `params`, each pipeline's default
+    /// `params.yaml` when it exists, and top-level `params` entries.
+    pub fn params_files(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        let mut add = |path: String| {
+            if !files.contains(&path) {
+                files.push(path);
+            }
+        };
+        for file in &self.project.files {
+            if let Some(default) = paths::join_normalized(&file.dir, "params.yaml") {
+                if self.source.exists(&default) {
+                    add(default);
+                }
+            }
+            for entry in &file.top.params {
+                if let Some(path) = paths::join_normalized(&file.dir, &entry.path) {
+                    add(path);
+                }
+            }
+        }
+        for stage in self.project.stages() {
+            for params in &stage.params {
+                if let Some(path) = stage.params_file_path(params) {
+                    add(path);
+                }
+            }
+        }
+        files
+    }
+
+    /// Whether a project file is a params file some pipeline reads.
+    pub fn is_params_file(&self, path: &str) -> bool {
+        self.params_files().iter().any(|known| known == path)
+    }
+
+    /// The metrics files of the project: stage metrics outputs, then
+    /// top-level `metrics` entries, each once.
+    pub fn metrics_files(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        for stage in self.project.stages() {
+            for out in &stage.metrics {
+                if let Some(path) = stage.resolve_path(&out.path) {
+                    if !files.contains(&path) {
+                        files.push(path);
+                    }
+                }
+            }
+        }
+        for file in &self.project.files {
+            for entry in &file.top.metrics {
+                if let Some(path) = paths::join_normalized(&file.dir, &entry.path) {
+                    if !files.contains(&path) {
+                        files.push(path);
+                    }
+                }
+            }
+        }
+        files
+    }
+
+    /// The 1-based line of a byte offset in a project file, for text such as
+    /// "defined in params.yaml:3".
+    pub fn line_of(&self, path: &str, offset: usize) -> Option<u32> {
+        let text = self.text(path)?;
+        let index = self.line_index(path)?;
+        let position = index.position(&text, offset, retort_engine::text::PositionEncoding::Utf8);
+        Some(position.line + 1)
+    }
+}
+
+/// A place in a project file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub span: Span,
+}
