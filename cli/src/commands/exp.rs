@@ -268,7 +268,9 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
     let cwd = std::env::current_dir()?;
     let repo = ExpRepo::discover(&cwd)?;
     match command {
-        ExpCommand::Run(_) | ExpCommand::ExecRun(_) => unreachable!("handled before opening the repository"),
+        ExpCommand::Run(_) | ExpCommand::ExecRun(_) => {
+            unreachable!("handled before opening the repository")
+        }
         ExpCommand::Show(args) => show(&repo, args),
         ExpCommand::Diff(args) => exp_diff(&repo, args),
         ExpCommand::Apply(args) => {

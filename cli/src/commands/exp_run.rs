@@ -106,7 +106,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             exit_code,
         })) => {
             eprintln!("ERROR: failed to reproduce '{stage}': {message}");
-            let code = exit_code.filter(|code| (1..=255).contains(code)).unwrap_or(1);
+            let code = exit_code
+                .filter(|code| (1..=255).contains(code))
+                .unwrap_or(1);
             Ok(ExitCode::from(code as u8))
         }
         Err(ExpRunError::Repro(ReproError::Cancelled { stage })) => {
@@ -174,7 +176,11 @@ pub fn exec_run(args: ExecRunArgs) -> Result<ExitCode> {
     let entry = retort_engine::queue::exec_entry(&repo, &queue, &args.id, &printer, &cancel)?;
     match entry.status {
         retort_engine::queue::EntryStatus::Success => {
-            println!("\nRan experiment '{}' as {}", entry.name, entry.result_ref.unwrap_or_default());
+            println!(
+                "\nRan experiment '{}' as {}",
+                entry.name,
+                entry.result_ref.unwrap_or_default()
+            );
             Ok(ExitCode::SUCCESS)
         }
         status => {
@@ -184,7 +190,10 @@ pub fn exec_run(args: ExecRunArgs) -> Result<ExitCode> {
                 status.as_str().to_lowercase(),
                 entry.error.unwrap_or_default()
             );
-            let code = entry.exit_code.filter(|code| (1..=255).contains(code)).unwrap_or(1);
+            let code = entry
+                .exit_code
+                .filter(|code| (1..=255).contains(code))
+                .unwrap_or(1);
             Ok(ExitCode::from(code as u8))
         }
     }

@@ -3,8 +3,8 @@
 pub mod check;
 pub mod dag;
 pub mod exp;
-pub mod exp_run;
 mod exp_output;
+pub mod exp_run;
 pub mod lsp;
 pub mod metrics;
 pub mod params;

@@ -9,7 +9,9 @@ use anyhow::{Context as _, Result};
 use retort_engine::exp::ExpRepo;
 use retort_engine::queue::executor::process_alive;
 use retort_engine::queue::worker::{run_queue, WorkerEvents};
-use retort_engine::queue::{enqueue, exec_entry, EntryStatus, Executor, LocalExecutor, Queue, QueueEntry};
+use retort_engine::queue::{
+    enqueue, exec_entry, EntryStatus, Executor, LocalExecutor, Queue, QueueEntry,
+};
 use retort_engine::repro::CancelToken;
 
 use crate::commands::exp_run::QueueRequest;
@@ -104,14 +106,19 @@ fn local_executor(repo: &ExpRepo) -> Result<LocalExecutor> {
 
 /// Starts `retort queue worker` detached from the terminal and returns.
 fn start_background(repo: &ExpRepo, queue: &Queue, args: &StartArgs) -> Result<ExitCode> {
-    let queued = queue.list().iter().filter(|entry| entry.status == EntryStatus::Queued).count();
+    let queued = queue
+        .list()
+        .iter()
+        .filter(|entry| entry.status == EntryStatus::Queued)
+        .count();
     if queued == 0 {
         println!("The queue is empty; add experiments with `retort exp run --queue`.");
         return Ok(ExitCode::SUCCESS);
     }
     std::fs::create_dir_all(queue.dir())?;
     let log_path = queue.dir().join("worker.log");
-    let log = std::fs::File::create(&log_path).with_context(|| format!("unable to create '{}'", log_path.display()))?;
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("unable to create '{}'", log_path.display()))?;
     let program = std::env::current_exe().context("unable to find the retort executable")?;
     use std::os::unix::process::CommandExt;
     let child = std::process::Command::new(program)
@@ -177,7 +184,9 @@ fn status(queue: &Queue) -> Result<ExitCode> {
     writeln!(out, "{table}")?;
     let running = entries
         .iter()
-        .filter(|entry| entry.status == EntryStatus::Running && entry.pid.is_some_and(process_alive))
+        .filter(|entry| {
+            entry.status == EntryStatus::Running && entry.pid.is_some_and(process_alive)
+        })
         .count();
     writeln!(out, "\nRunning: {running}")?;
     Ok(ExitCode::SUCCESS)
@@ -212,19 +221,22 @@ fn logs(queue: &Queue, args: &LogsArgs) -> Result<ExitCode> {
             break;
         }
         let current = queue.load(&entry.id)?;
-        if current.status.is_finished() || current.status == EntryStatus::Queued && printed == 0 && current.started.is_none() {
-            if current.status.is_finished() {
-                let text = std::fs::read(&path).unwrap_or_default();
-                if text.len() > printed {
-                    std::io::stdout().write_all(&text[printed..])?;
-                }
-                break;
+        if current.status.is_finished() {
+            // Print what the run wrote between the last read and its end.
+            let text = std::fs::read(&path).unwrap_or_default();
+            if text.len() > printed {
+                std::io::stdout().write_all(&text[printed..])?;
             }
+            break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     if printed == 0 && !args.follow {
-        eprintln!("No output yet for '{}' ({}).", entry.name, entry.status.as_str());
+        eprintln!(
+            "No output yet for '{}' ({}).",
+            entry.name,
+            entry.status.as_str()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -238,7 +250,8 @@ fn remove(repo: &ExpRepo, queue: &Queue, args: &RemoveArgs) -> Result<ExitCode> 
         let by_flag = (args.all && entry.status != EntryStatus::Running)
             || (args.queued && entry.status == EntryStatus::Queued)
             || (args.success && entry.status == EntryStatus::Success)
-            || (args.failed && matches!(entry.status, EntryStatus::Failed | EntryStatus::Cancelled));
+            || (args.failed
+                && matches!(entry.status, EntryStatus::Failed | EntryStatus::Cancelled));
         if by_flag && !selected.iter().any(|chosen| chosen.id == entry.id) {
             selected.push(entry);
         }
@@ -250,7 +263,10 @@ fn remove(repo: &ExpRepo, queue: &Queue, args: &RemoveArgs) -> Result<ExitCode> 
     let mut removed = Vec::new();
     for entry in selected {
         if entry.status == EntryStatus::Running {
-            eprintln!("'{}' is running; stop it with `retort queue kill {}` first", entry.name, entry.id);
+            eprintln!(
+                "'{}' is running; stop it with `retort queue kill {}` first",
+                entry.name, entry.id
+            );
             continue;
         }
         queue.remove(&entry.id)?;
@@ -266,7 +282,11 @@ fn kill(repo: &ExpRepo, queue: &Queue, args: &KillArgs) -> Result<ExitCode> {
     for key in &args.entries {
         let entry = queue.find(key)?;
         if entry.status != EntryStatus::Running {
-            eprintln!("'{}' is not running ({})", entry.name, entry.status.as_str());
+            eprintln!(
+                "'{}' is not running ({})",
+                entry.name,
+                entry.status.as_str()
+            );
             continue;
         }
         executor.cancel(queue, &entry)?;
@@ -295,7 +315,10 @@ pub fn run_from_exp(request: QueueRequest) -> Result<ExitCode> {
             allow_sweeps: request.queue,
         };
         if !request.set_params.is_empty() && request.queue {
-            println!("Queueing with overrides '{}'.", request.set_params.join(" "));
+            println!(
+                "Queueing with overrides '{}'.",
+                request.set_params.join(" ")
+            );
         }
         queued = enqueue(&repo, &queue, &enqueue_request)?;
     }
@@ -322,7 +345,11 @@ pub fn run_from_exp(request: QueueRequest) -> Result<ExitCode> {
     let finished: Vec<QueueEntry> = queue
         .list()
         .into_iter()
-        .filter(|entry| entry.finished.is_some_and(|finished| finished >= started_at))
+        .filter(|entry| {
+            entry
+                .finished
+                .is_some_and(|finished| finished >= started_at)
+        })
         .collect();
     Ok(report_done(&finished, false))
 }
@@ -333,7 +360,10 @@ fn report_done(entries: &[QueueEntry], temp: bool) -> ExitCode {
         .filter(|entry| entry.status == EntryStatus::Success)
         .map(|entry| entry.name.as_str())
         .collect();
-    let failed: Vec<&QueueEntry> = entries.iter().filter(|entry| entry.status != EntryStatus::Success).collect();
+    let failed: Vec<&QueueEntry> = entries
+        .iter()
+        .filter(|entry| entry.status != EntryStatus::Success)
+        .collect();
     if !succeeded.is_empty() {
         println!("\nRan experiment(s): {}", succeeded.join(", "));
         println!(
@@ -346,7 +376,11 @@ fn report_done(entries: &[QueueEntry], temp: bool) -> ExitCode {
             entry.name,
             entry.status.as_str().to_lowercase(),
             entry.error.as_deref().unwrap_or("no reason recorded"),
-            if temp { String::new() } else { format!(" (see `retort queue logs {}`)", entry.id) }
+            if temp {
+                String::new()
+            } else {
+                format!(" (see `retort queue logs {}`)", entry.id)
+            }
         );
     }
     if failed.is_empty() {

@@ -165,7 +165,11 @@ pub fn record_experiment(repo: &ExpRepo, request: &RecordRequest) -> Result<Reco
 
 /// Commits `tree_oid` as the experiment `request` describes, with the
 /// baseline as its only parent, and sets the experiment ref.
-pub fn commit_tree(repo: &ExpRepo, request: &RecordRequest, tree_oid: git2::Oid) -> Result<Recorded> {
+pub fn commit_tree(
+    repo: &ExpRepo,
+    request: &RecordRequest,
+    tree_oid: git2::Oid,
+) -> Result<Recorded> {
     if let Some(reason) = name_problem(&request.name) {
         return Err(ExpError::InvalidName {
             name: request.name.clone(),

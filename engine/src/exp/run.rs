@@ -8,7 +8,9 @@ use std::path::Path;
 use crate::formats::Format;
 use crate::params::edit::apply_edits;
 use crate::repro::project_lock::ProjectLock;
-use crate::repro::{reproduce, CancelToken, EventSink, ReproError, ReproOptions, ReproReport, Workspace};
+use crate::repro::{
+    reproduce, CancelToken, EventSink, ReproError, ReproOptions, ReproReport, Workspace,
+};
 
 use super::error::{ExpError, IoContext};
 use super::overrides::{parse_overrides, FileEdits};
@@ -63,7 +65,8 @@ pub fn run_in_workspace(
     let repo = ExpRepo::open(workspace.root.clone())?;
     let baseline = repo.head_sha()?;
     let name = pick_name(&repo, &baseline, options.name.as_deref(), options.force)?;
-    let edits = parse_overrides(&options.set_params).map_err(|error| ExpError::InvalidArgument(error.to_string()))?;
+    let edits = parse_overrides(&options.set_params)
+        .map_err(|error| ExpError::InvalidArgument(error.to_string()))?;
 
     // The lock is held from the params edits to the commit, so no other run
     // sees a half-applied experiment.
@@ -73,7 +76,9 @@ pub fn run_in_workspace(
     let mut repro = options.repro.clone();
     repro.force = repro.force || options.force;
     repro.already_locked = true;
-    repro.env.push(("DVC_EXP_BASELINE_REV".to_string(), baseline.clone()));
+    repro
+        .env
+        .push(("DVC_EXP_BASELINE_REV".to_string(), baseline.clone()));
     repro.env.push(("DVC_EXP_NAME".to_string(), name.clone()));
     let report = reproduce(workspace, &repro, events, cancel)?;
     if let Some(failure) = report.stages.iter().find_map(|stage| match &stage.result {
@@ -105,7 +110,11 @@ pub fn run_in_workspace(
     )?;
     let untracked = record::untracked_files(&repo)?
         .into_iter()
-        .filter(|path| !include.iter().any(|included| crate::paths::is_within(path, included)))
+        .filter(|path| {
+            !include
+                .iter()
+                .any(|included| crate::paths::is_within(path, included))
+        })
         .collect();
     Ok(ExpRunResult {
         name,
@@ -118,16 +127,21 @@ pub fn run_in_workspace(
 
 /// Applies `-S` edits to the params files under `root`, changing only the
 /// edited values. Returns the project-relative paths of the edited files.
-pub fn apply_overrides_in_place(root: &Path, edits: &[FileEdits]) -> std::result::Result<Vec<String>, ExpRunError> {
+pub fn apply_overrides_in_place(
+    root: &Path,
+    edits: &[FileEdits],
+) -> std::result::Result<Vec<String>, ExpRunError> {
     let mut edited = Vec::new();
     for file_edits in edits {
         let path = root.join(&file_edits.file);
         let text = std::fs::read_to_string(&path)
             .io(|| format!("unable to read params file '{}'", file_edits.file))?;
         let updated = apply_edits_to_text(&file_edits.file, &text, file_edits)?;
-        crate::fsutil::atomic_write(&path, updated.as_bytes()).map_err(|error| ExpRunError::Override {
-            file: file_edits.file.clone(),
-            message: error.to_string(),
+        crate::fsutil::atomic_write(&path, updated.as_bytes()).map_err(|error| {
+            ExpRunError::Override {
+                file: file_edits.file.clone(),
+                message: error.to_string(),
+            }
         })?;
         edited.push(file_edits.file.clone());
     }
@@ -135,7 +149,11 @@ pub fn apply_overrides_in_place(root: &Path, edits: &[FileEdits]) -> std::result
 }
 
 /// Applies one file's `-S` edits to its text.
-pub fn apply_edits_to_text(file: &str, text: &str, edits: &FileEdits) -> std::result::Result<String, ExpRunError> {
+pub fn apply_edits_to_text(
+    file: &str,
+    text: &str,
+    edits: &FileEdits,
+) -> std::result::Result<String, ExpRunError> {
     let format = Format::from_path(Path::new(file));
     apply_edits(format, text, &edits.edits).map_err(|error| ExpRunError::Override {
         file: file.to_string(),

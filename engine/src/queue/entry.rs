@@ -25,7 +25,10 @@ impl EntryStatus {
     }
 
     pub fn is_finished(self) -> bool {
-        matches!(self, EntryStatus::Success | EntryStatus::Failed | EntryStatus::Cancelled)
+        matches!(
+            self,
+            EntryStatus::Success | EntryStatus::Failed | EntryStatus::Cancelled
+        )
     }
 }
 

@@ -88,13 +88,18 @@ impl Executor for LocalExecutor {
             name: entry.name.clone(),
             message,
         };
-        let log = std::fs::File::create(queue.log_path(&entry.id)).map_err(|error| start_error(error.to_string()))?;
-        let log_err = log.try_clone().map_err(|error| start_error(error.to_string()))?;
+        let log = std::fs::File::create(queue.log_path(&entry.id))
+            .map_err(|error| start_error(error.to_string()))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|error| start_error(error.to_string()))?;
         let mut command = exec_run_command(&self.program, &self.project_root, entry);
         // A process group of its own lets `queue kill` end the run and every
         // process its stages started.
         command.stdout(log).stderr(log_err).process_group(0);
-        let child = command.spawn().map_err(|error| start_error(error.to_string()))?;
+        let child = command
+            .spawn()
+            .map_err(|error| start_error(error.to_string()))?;
         let pid = child.id();
         self.children.push((entry.id.clone(), child));
         let _ = queue.update(&entry.id, |stored| stored.pid = Some(pid));
@@ -119,7 +124,9 @@ impl Executor for LocalExecutor {
                     use std::os::unix::process::ExitStatusExt;
                     match (status.code(), status.signal()) {
                         (Some(_), _) => RunState::Finished,
-                        (None, Some(signal)) => RunState::Lost(format!("the run process was killed by signal {signal}")),
+                        (None, Some(signal)) => {
+                            RunState::Lost(format!("the run process was killed by signal {signal}"))
+                        }
                         _ => RunState::Lost("the run process ended abnormally".to_string()),
                     }
                 }

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use crate::exp::collect::{
-    Collector, ExecutorState, ExpExecutor, ExpRange, ExtraEntry, ExtraExperiments, LocalExecutor as ShowExecutor,
-    ShowOptions,
+    Collector, ExecutorState, ExpExecutor, ExpRange, ExtraEntry, ExtraExperiments,
+    LocalExecutor as ShowExecutor, ShowOptions,
 };
 use crate::exp::ExpRepo;
 
@@ -45,7 +45,12 @@ impl ExtraExperiments for QueueExtras<'_> {
             .list()
             .into_iter()
             .filter(|entry| baselines.contains(&entry.baseline))
-            .filter(|entry| matches!(entry.status, EntryStatus::Queued | EntryStatus::Running | EntryStatus::Failed))
+            .filter(|entry| {
+                matches!(
+                    entry.status,
+                    EntryStatus::Queued | EntryStatus::Running | EntryStatus::Failed
+                )
+            })
             .collect();
         if entries.is_empty() {
             return Vec::new();
@@ -87,7 +92,9 @@ impl ExtraExperiments for QueueExtras<'_> {
         self.queue
             .list()
             .into_iter()
-            .filter(|entry| entry.status == EntryStatus::Success && baselines.contains(&entry.baseline))
+            .filter(|entry| {
+                entry.status == EntryStatus::Success && baselines.contains(&entry.baseline)
+            })
             .filter_map(|entry| {
                 let reference = entry.result_ref.clone()?;
                 Some((reference, self.executor(&entry, ExecutorState::Success)))
@@ -101,7 +108,8 @@ impl ExtraExperiments for QueueExtras<'_> {
             if entry.status != EntryStatus::Queued {
                 continue;
             }
-            if names.is_some_and(|names| !names.contains(&entry.name) && !names.contains(&entry.id)) {
+            if names.is_some_and(|names| !names.contains(&entry.name) && !names.contains(&entry.id))
+            {
                 continue;
             }
             if self.queue.remove(&entry.id).is_ok() {

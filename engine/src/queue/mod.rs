@@ -36,7 +36,11 @@ pub struct EnqueueRequest {
 /// Adds one entry per combination of `-S` values to the queue, each with its
 /// own snapshot. Names come from `-n` (`name-1`, `name-2`... for a sweep) or
 /// are generated, unique among experiments and queued entries.
-pub fn enqueue(repo: &ExpRepo, queue: &Queue, request: &EnqueueRequest) -> Result<Vec<QueueEntry>, ExpError> {
+pub fn enqueue(
+    repo: &ExpRepo,
+    queue: &Queue,
+    request: &EnqueueRequest,
+) -> Result<Vec<QueueEntry>, ExpError> {
     let baseline = repo.head_sha()?;
     let combinations = if request.allow_sweeps {
         expand_sweeps(&request.set_params)
@@ -51,7 +55,9 @@ pub fn enqueue(repo: &ExpRepo, queue: &Queue, request: &EnqueueRequest) -> Resul
         .map(|entry| entry.name)
         .collect();
     let names: Vec<Option<String>> = match (&request.name, combinations.len()) {
-        (Some(base), count) if count > 1 => sweep_names(base, count).into_iter().map(Some).collect(),
+        (Some(base), count) if count > 1 => {
+            sweep_names(base, count).into_iter().map(Some).collect()
+        }
         (name, count) => vec![name.clone(); count],
     };
 
@@ -71,7 +77,8 @@ pub fn enqueue(repo: &ExpRepo, queue: &Queue, request: &EnqueueRequest) -> Resul
         }
         taken.push(name.clone());
         let id = store::new_id();
-        let snapshot = snapshot::snapshot_workspace(repo, &baseline, &id, edits, &request.include_untracked)?;
+        let snapshot =
+            snapshot::snapshot_workspace(repo, &baseline, &id, edits, &request.include_untracked)?;
         let entry = QueueEntry {
             id,
             name,
@@ -146,9 +153,10 @@ pub fn exec_entry(
                 };
                 stored.error = Some(error.to_string());
                 stored.exit_code = match error {
-                    rundir::RunDirError::Repro(crate::repro::ReproError::StageFailed { exit_code, .. }) => {
-                        exit_code.or(Some(1))
-                    }
+                    rundir::RunDirError::Repro(crate::repro::ReproError::StageFailed {
+                        exit_code,
+                        ..
+                    }) => exit_code.or(Some(1)),
                     _ => Some(1),
                 };
             }

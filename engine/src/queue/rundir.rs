@@ -10,7 +10,10 @@ use crate::exp::error::{ExpError, GitContext, IoContext};
 use crate::exp::record::{commit_tree, experiment_files, RecordRequest, Recorded};
 use crate::exp::ExpRepo;
 use crate::project::ProjectRoot;
-use crate::repro::{reproduce, CancelToken, EventSink, ReproError, ReproOptions, ReproReport, StageResult, Workspace};
+use crate::repro::{
+    reproduce, CancelToken, EventSink, ReproError, ReproOptions, ReproReport, StageResult,
+    Workspace,
+};
 
 /// What a temporary run needs besides the snapshot.
 #[derive(Clone, Debug, Default)]
@@ -75,9 +78,15 @@ fn run_in(
         std::fs::remove_dir_all(dir).io(|| format!("unable to clear '{}'", dir.display()))?;
     }
     std::fs::create_dir_all(dir).io(|| format!("unable to create '{}'", dir.display()))?;
-    let snapshot_oid = git2::Oid::from_str(&request.snapshot).git(|| format!("'{}' is not a commit sha", request.snapshot))?;
-    let snapshot = repo.git.find_commit(snapshot_oid).git(|| format!("unable to read snapshot {}", request.snapshot))?;
-    let tree = snapshot.tree().git(|| "unable to read the snapshot tree".into())?;
+    let snapshot_oid = git2::Oid::from_str(&request.snapshot)
+        .git(|| format!("'{}' is not a commit sha", request.snapshot))?;
+    let snapshot = repo
+        .git
+        .find_commit(snapshot_oid)
+        .git(|| format!("unable to read snapshot {}", request.snapshot))?;
+    let tree = snapshot
+        .tree()
+        .git(|| "unable to read the snapshot tree".into())?;
     write_tree(&repo.git, &tree, dir)?;
 
     let project_dir = if repo.subdir.is_empty() {
@@ -92,14 +101,18 @@ fn run_in(
         git_root: Some(dir.to_path_buf()),
         has_dvc_dir: project_dir.join(".dvc").is_dir(),
     };
-    let mut workspace = Workspace::open(root).map_err(|error| RunDirError::Workspace(error.to_string()))?;
+    let mut workspace =
+        Workspace::open(root).map_err(|error| RunDirError::Workspace(error.to_string()))?;
     let options = ReproOptions {
         targets: request.targets.clone(),
         force: request.force,
         env: vec![
             // DVC points DVC_ROOT at the user's project even in a temporary
             // directory; dvclive writes its step signal files there.
-            ("DVC_ROOT".to_string(), repo.project.root.display().to_string()),
+            (
+                "DVC_ROOT".to_string(),
+                repo.project.root.display().to_string(),
+            ),
             ("DVC_EXP_BASELINE_REV".to_string(), request.baseline.clone()),
             ("DVC_EXP_NAME".to_string(), request.name.clone()),
         ],
@@ -145,7 +158,9 @@ fn write_tree(git: &git2::Repository, tree: &git2::Tree<'_>, dir: &Path) -> Resu
         };
         let path = dir.join(parent).join(name);
         let result = match entry.kind() {
-            Some(git2::ObjectType::Tree) => std::fs::create_dir_all(&path).map_err(|error| error.to_string()),
+            Some(git2::ObjectType::Tree) => {
+                std::fs::create_dir_all(&path).map_err(|error| error.to_string())
+            }
             Some(git2::ObjectType::Blob) => write_blob(git, entry, &path),
             _ => Ok(()),
         };
@@ -158,15 +173,27 @@ fn write_tree(git: &git2::Repository, tree: &git2::Tree<'_>, dir: &Path) -> Resu
         }
     })
     .git(|| "unable to write the snapshot files".into())
-    .or_else(|error| if failure.is_some() { Ok(()) } else { Err(error) })?;
+    .or_else(|error| {
+        if failure.is_some() {
+            Ok(())
+        } else {
+            Err(error)
+        }
+    })?;
     match failure {
         Some(message) => Err(ExpError::InvalidArgument(message)),
         None => Ok(()),
     }
 }
 
-fn write_blob(git: &git2::Repository, entry: &git2::TreeEntry<'_>, path: &Path) -> Result<(), String> {
-    let blob = git.find_blob(entry.id()).map_err(|error| error.to_string())?;
+fn write_blob(
+    git: &git2::Repository,
+    entry: &git2::TreeEntry<'_>,
+    path: &Path,
+) -> Result<(), String> {
+    let blob = git
+        .find_blob(entry.id())
+        .map_err(|error| error.to_string())?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|error| error.to_string())?;
     }
@@ -177,7 +204,8 @@ fn write_blob(git: &git2::Repository, entry: &git2::TreeEntry<'_>, path: &Path) 
     std::fs::write(path, blob.content()).map_err(|error| error.to_string())?;
     if entry.filemode() == 0o100755 {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|error| error.to_string())?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+            .map_err(|error| error.to_string())?;
     }
     Ok(())
 }
@@ -191,25 +219,33 @@ fn share_cache(repo: &ExpRepo, project_dir: &Path) -> Result<(), ExpError> {
         .map_err(|error| ExpError::InvalidArgument(error.to_string()))?;
     let cache_dir = config.cache_dir_or_default(&repo.project.root);
     let cache_dir = std::path::absolute(&cache_dir).unwrap_or(cache_dir);
-    let local = std::fs::read_to_string(repo.project.dvc_dir().join("config.local")).unwrap_or_default();
+    let local =
+        std::fs::read_to_string(repo.project.dvc_dir().join("config.local")).unwrap_or_default();
     let mut text = String::new();
     let mut in_cache = false;
     for line in local.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
             in_cache = trimmed == "[cache]";
-        } else if in_cache && trimmed.split('=').next().is_some_and(|key| key.trim() == "dir") {
+        } else if in_cache
+            && trimmed
+                .split('=')
+                .next()
+                .is_some_and(|key| key.trim() == "dir")
+        {
             continue;
         }
         text.push_str(line);
         text.push('\n');
     }
     text.push_str(&format!("[cache]\n    dir = {}\n", cache_dir.display()));
-    std::fs::write(dvc_dir.join("config.local"), text).io(|| "unable to write the run directory's config.local".into())?;
+    std::fs::write(dvc_dir.join("config.local"), text)
+        .io(|| "unable to write the run directory's config.local".into())?;
     // Retort's own settings (such as the hash algorithm) may be untracked.
     let retort_toml = repo.project.dvc_dir().join("retort.toml");
     if retort_toml.is_file() && !dvc_dir.join("retort.toml").exists() {
-        std::fs::copy(&retort_toml, dvc_dir.join("retort.toml")).io(|| "unable to copy retort.toml".into())?;
+        std::fs::copy(&retort_toml, dvc_dir.join("retort.toml"))
+            .io(|| "unable to copy retort.toml".into())?;
     }
     Ok(())
 }
@@ -217,10 +253,17 @@ fn share_cache(repo: &ExpRepo, project_dir: &Path) -> Result<(), ExpError> {
 /// The experiment tree: the snapshot tree with every file as the run left it
 /// (changed files updated, deleted ones dropped) plus the files an experiment
 /// carries (`include`, project-relative).
-fn result_tree(repo: &ExpRepo, base: &git2::Tree<'_>, dir: &Path, include: &[String]) -> Result<git2::Oid, ExpError> {
+fn result_tree(
+    repo: &ExpRepo,
+    base: &git2::Tree<'_>,
+    dir: &Path,
+    include: &[String],
+) -> Result<git2::Oid, ExpError> {
     let git = &repo.git;
     let mut index = git2::Index::new().git(|| "unable to create a temporary index".into())?;
-    index.read_tree(base).git(|| "unable to read the snapshot tree".into())?;
+    index
+        .read_tree(base)
+        .git(|| "unable to read the snapshot tree".into())?;
     let tracked: Vec<String> = index
         .iter()
         .map(|entry| String::from_utf8_lossy(&entry.path).into_owned())
@@ -251,20 +294,34 @@ fn result_tree(repo: &ExpRepo, base: &git2::Tree<'_>, dir: &Path, include: &[Str
             add_file(git, &mut index, dir, &path)?;
         }
     }
-    index.write_tree_to(git).git(|| "unable to write the experiment tree".into())
+    index
+        .write_tree_to(git)
+        .git(|| "unable to write the experiment tree".into())
 }
 
-fn add_file(git: &git2::Repository, index: &mut git2::Index, dir: &Path, path: &str) -> Result<(), ExpError> {
+fn add_file(
+    git: &git2::Repository,
+    index: &mut git2::Index,
+    dir: &Path,
+    path: &str,
+) -> Result<(), ExpError> {
     let absolute = dir.join(path);
-    let metadata = std::fs::symlink_metadata(&absolute).io(|| format!("unable to read '{path}'"))?;
+    let metadata =
+        std::fs::symlink_metadata(&absolute).io(|| format!("unable to read '{path}'"))?;
     let (oid, mode) = if metadata.file_type().is_symlink() {
-        let target = std::fs::read_link(&absolute).io(|| format!("unable to read the link '{path}'"))?;
-        (git.blob(target.to_string_lossy().as_bytes()).git(|| format!("unable to store '{path}'"))?, 0o120000)
+        let target =
+            std::fs::read_link(&absolute).io(|| format!("unable to read the link '{path}'"))?;
+        (
+            git.blob(target.to_string_lossy().as_bytes())
+                .git(|| format!("unable to store '{path}'"))?,
+            0o120000,
+        )
     } else {
         use std::os::unix::fs::PermissionsExt;
         let executable = metadata.permissions().mode() & 0o111 != 0;
         (
-            git.blob_path(&absolute).git(|| format!("unable to store '{path}'"))?,
+            git.blob_path(&absolute)
+                .git(|| format!("unable to store '{path}'"))?,
             if executable { 0o100755 } else { 0o100644 },
         )
     };
@@ -282,7 +339,9 @@ fn add_file(git: &git2::Repository, index: &mut git2::Index, dir: &Path, path: &
         flags_extended: 0,
         path: path.as_bytes().to_vec(),
     };
-    index.add(&entry).git(|| format!("unable to add '{path}' to the experiment tree"))
+    index
+        .add(&entry)
+        .git(|| format!("unable to add '{path}' to the experiment tree"))
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

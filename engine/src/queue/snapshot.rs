@@ -28,10 +28,14 @@ pub fn snapshot_workspace(
     include.extend(include_untracked.iter().cloned());
     let tree_oid = workspace_tree(repo, &include)?;
     let git = &repo.git;
-    let tree = git.find_tree(tree_oid).git(|| "unable to read the workspace tree".into())?;
+    let tree = git
+        .find_tree(tree_oid)
+        .git(|| "unable to read the workspace tree".into())?;
 
     let mut index = git2::Index::new().git(|| "unable to create a temporary index".into())?;
-    index.read_tree(&tree).git(|| "unable to read the workspace tree".into())?;
+    index
+        .read_tree(&tree)
+        .git(|| "unable to read the workspace tree".into())?;
     for file_edits in edits {
         let git_path = if repo.subdir.is_empty() {
             file_edits.file.clone()
@@ -44,30 +48,54 @@ pub fn snapshot_workspace(
                 file_edits.file
             ))
         })?;
-        let blob = git.find_blob(entry.id).git(|| format!("unable to read '{}'", file_edits.file))?;
-        let text = String::from_utf8(blob.content().to_vec())
-            .map_err(|_| ExpError::InvalidArgument(format!("params file '{}' is not valid UTF-8", file_edits.file)))?;
+        let blob = git
+            .find_blob(entry.id)
+            .git(|| format!("unable to read '{}'", file_edits.file))?;
+        let text = String::from_utf8(blob.content().to_vec()).map_err(|_| {
+            ExpError::InvalidArgument(format!(
+                "params file '{}' is not valid UTF-8",
+                file_edits.file
+            ))
+        })?;
         let updated = apply_edits_to_text(&file_edits.file, &text, file_edits)
             .map_err(|error| ExpError::InvalidArgument(error.to_string()))?;
-        let oid = git.blob(updated.as_bytes()).git(|| format!("unable to store '{}'", file_edits.file))?;
+        let oid = git
+            .blob(updated.as_bytes())
+            .git(|| format!("unable to store '{}'", file_edits.file))?;
         let changed = git2::IndexEntry {
             id: oid,
             file_size: updated.len() as u32,
             path: entry.path.clone(),
             ..entry
         };
-        index.add(&changed).git(|| format!("unable to update '{}'", file_edits.file))?;
+        index
+            .add(&changed)
+            .git(|| format!("unable to update '{}'", file_edits.file))?;
     }
-    let tree_oid = index.write_tree_to(git).git(|| "unable to write the snapshot tree".into())?;
-    let tree = git.find_tree(tree_oid).git(|| "unable to read the snapshot tree".into())?;
-    let parent_oid = git2::Oid::from_str(baseline).git(|| format!("'{baseline}' is not a commit sha"))?;
-    let parent = git.find_commit(parent_oid).git(|| format!("unable to read commit {baseline}"))?;
+    let tree_oid = index
+        .write_tree_to(git)
+        .git(|| "unable to write the snapshot tree".into())?;
+    let tree = git
+        .find_tree(tree_oid)
+        .git(|| "unable to read the snapshot tree".into())?;
+    let parent_oid =
+        git2::Oid::from_str(baseline).git(|| format!("'{baseline}' is not a commit sha"))?;
+    let parent = git
+        .find_commit(parent_oid)
+        .git(|| format!("unable to read commit {baseline}"))?;
     let signature = git
         .signature()
         .or_else(|_| git2::Signature::now("Retort", "retort@localhost"))
         .git(|| "unable to make a commit signature".into())?;
     let commit = git
-        .commit(None, &signature, &signature, &format!("retort: snapshot for queued experiment {id}"), &tree, &[&parent])
+        .commit(
+            None,
+            &signature,
+            &signature,
+            &format!("retort: snapshot for queued experiment {id}"),
+            &tree,
+            &[&parent],
+        )
         .git(|| "unable to create the snapshot commit".into())?;
     git.reference(&snapshot_ref(id), commit, true, "retort: queue snapshot")
         .git(|| "unable to keep the snapshot commit".into())?;

@@ -87,7 +87,11 @@ impl Queue {
         };
         let mut entries: Vec<QueueEntry> = read
             .flatten()
-            .filter(|item| item.path().extension().is_some_and(|extension| extension == "json"))
+            .filter(|item| {
+                item.path()
+                    .extension()
+                    .is_some_and(|extension| extension == "json")
+            })
             .filter_map(|item| {
                 let id = item.path().file_stem()?.to_string_lossy().into_owned();
                 match self.load(&id) {
@@ -106,16 +110,25 @@ impl Queue {
     /// Finds an entry by id, id prefix or experiment name.
     pub fn find(&self, key: &str) -> Result<QueueEntry, QueueError> {
         let entries = self.list();
-        if let Some(entry) = entries.iter().find(|entry| entry.id == key || entry.name == key) {
+        if let Some(entry) = entries
+            .iter()
+            .find(|entry| entry.id == key || entry.name == key)
+        {
             return Ok(entry.clone());
         }
-        let matches: Vec<&QueueEntry> = entries.iter().filter(|entry| entry.id.starts_with(key)).collect();
+        let matches: Vec<&QueueEntry> = entries
+            .iter()
+            .filter(|entry| entry.id.starts_with(key))
+            .collect();
         match matches.as_slice() {
             [] => Err(QueueError::NotFound(key.to_string())),
             [one] => Ok((*one).clone()),
             many => Err(QueueError::Ambiguous {
                 id: key.to_string(),
-                matches: many.iter().map(|entry| format!("{} ({})", entry.id, entry.name)).collect(),
+                matches: many
+                    .iter()
+                    .map(|entry| format!("{} ({})", entry.id, entry.name))
+                    .collect(),
             }),
         }
     }
@@ -140,7 +153,11 @@ impl Queue {
 
     /// Runs `change` on an entry under the queue lock and saves the result, so
     /// that two processes never update the same entry from stale copies.
-    pub fn update<T>(&self, id: &str, change: impl FnOnce(&mut QueueEntry) -> T) -> Result<T, QueueError> {
+    pub fn update<T>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut QueueEntry) -> T,
+    ) -> Result<T, QueueError> {
         let _guard = self.lock()?;
         let mut entry = self.load(id)?;
         let result = change(&mut entry);
@@ -151,7 +168,11 @@ impl Queue {
     /// Claims the oldest queued entry for `executor`, marking it running.
     pub fn claim_next(&self, executor: &str) -> Result<Option<QueueEntry>, QueueError> {
         let _guard = self.lock()?;
-        let Some(mut entry) = self.list().into_iter().find(|entry| entry.status == EntryStatus::Queued) else {
+        let Some(mut entry) = self
+            .list()
+            .into_iter()
+            .find(|entry| entry.status == EntryStatus::Queued)
+        else {
             return Ok(None);
         };
         entry.status = EntryStatus::Running;
@@ -213,5 +234,9 @@ pub fn new_id() -> String {
         .unwrap_or(0);
     let seed = format!("{nanos}-{}-{:p}", std::process::id(), &nanos);
     let digest = Sha256::digest(seed.as_bytes());
-    digest.iter().take(5).map(|byte| format!("{byte:02x}")).collect()
+    digest
+        .iter()
+        .take(5)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

@@ -60,7 +60,9 @@ pub fn run_queue(
                         queue.update(&id, |stored| {
                             stored.status = EntryStatus::Failed;
                             stored.finished = Some(now());
-                            stored.error.get_or_insert_with(|| "the run ended without a result; see its log".to_string());
+                            stored.error.get_or_insert_with(|| {
+                                "the run ended without a result; see its log".to_string()
+                            });
                         })?;
                         EntryStatus::Failed
                     } else {
