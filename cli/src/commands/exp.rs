@@ -411,7 +411,8 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
                 println!("No experiments to pull.");
             } else {
                 println!(
-                    "Pulled experiment {} from Git remote '{}'.",
+                    "Pulled {} {} from Git remote '{}'.",
+                    experiment_word(result.success.len()),
                     join_quoted(&result.success),
                     args.git_remote
                 );
@@ -421,6 +422,22 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn experiment_word(count: usize) -> &'static str {
+    if count == 1 {
+        "experiment"
+    } else {
+        "experiments"
+    }
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn sync_selection(args: &PushArgs) -> SyncSelection {
@@ -447,13 +464,15 @@ fn report_push(result: &SyncResult, remote: &str) {
             "is"
         };
         println!(
-            "Experiment {} {verb} up to date on Git remote '{remote}'.",
+            "{} {} {verb} up to date on Git remote '{remote}'.",
+            capitalized(experiment_word(result.up_to_date.len())),
             join_quoted(&result.up_to_date)
         );
     }
     if !result.success.is_empty() {
         println!(
-            "Pushed experiment {} to Git remote '{remote}'.",
+            "Pushed {} {} to Git remote '{remote}'.",
+            experiment_word(result.success.len()),
             join_quoted(&result.success)
         );
     }
