@@ -55,8 +55,15 @@ fn retort_run_is_listed_and_applied_by_dvc() {
     let before = refs_and_index(&repo);
 
     let printed = repo.retort(&["exp", "run", "-n", "by-retort", "-S", "train.lr=0.2"]);
-    assert!(printed.contains("Ran experiment(s): by-retort"), "{printed}");
-    assert_eq!(refs_and_index(&repo), before, "HEAD, branches or index moved");
+    assert!(
+        printed.contains("Ran experiment(s): by-retort"),
+        "{printed}"
+    );
+    assert_eq!(
+        refs_and_index(&repo),
+        before,
+        "HEAD, branches or index moved"
+    );
     // The workspace keeps the results, and DVC finds its lock up to date.
     assert!(repo.read("params.yaml").contains("lr: 0.2"));
     assert!(repo
@@ -325,7 +332,10 @@ fn errors_name_the_problem_and_the_fix() {
     repo.write("notes.txt", "mine, untracked\n");
     let before = refs_index_and_status(&repo);
     let error = repo.retort_fails(&["exp", "apply", "twin"]);
-    assert!(error.contains("would overwrite uncommitted changes"), "{error}");
+    assert!(
+        error.contains("would overwrite uncommitted changes"),
+        "{error}"
+    );
     assert_eq!(refs_index_and_status(&repo), before);
     let printed = repo.retort(&["exp", "apply", "--force", "twin"]);
     assert!(repo.read("params.yaml").contains("lr: 0.4"));
