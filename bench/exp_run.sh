@@ -61,7 +61,8 @@ YAML
 }
 
 # --- 1. Overhead of one exp run ---------------------------------------------
-quick_cmd="printf '{\"lr\": \"%s\"}' \${train.lr} > metrics.json"
+# No space after the colon: the command is a plain YAML scalar.
+quick_cmd="printf '{\"lr\":%s}' \${train.lr} > metrics.json"
 for tool in retort dvc; do
   make_project "$work/quick-$tool" "$quick_cmd"
 done
@@ -78,7 +79,7 @@ def median_ms(values):
     return statistics.median(values) * 1000
 
 # The command alone, as the shell runs it.
-command = ["sh", "-c", "printf '{\"lr\": \"%s\"}' 0.5 > metrics.json"]
+command = ["sh", "-c", "printf '{\"lr\":%s}' 0.5 > metrics.json"]
 alone = median_ms([timed(command, f"{work}/quick-retort") for _ in range(runs)])
 results = {}
 for tool, binary, count in [("retort", retort, runs), ("dvc", dvc, max(3, runs // 4))]:
