@@ -9,7 +9,8 @@
 #    with `--run-all -j 1` and then `-j 2`; -j 2 should take about half.
 #
 # Usage: bench/exp_run.sh [RUNS] [QUEUED]   (defaults 20 and 8; needs python3;
-# DVC from $RETORT_DVC or PATH; SKIP_DVC_QUEUE=1 skips DVC's slow queue part;
+# DVC from $RETORT_DVC or PATH; SKIP_DVC_QUEUE=1 skips DVC's queue part and
+# QUEUE_TIMEOUT (300 s) bounds each --run-all;
 # KEEP=1 keeps the generated repositories)
 set -euo pipefail
 
@@ -139,7 +140,9 @@ time_queue() {
     "$binary" exp run --queue -S "train.lr=$jobs.$i" >/dev/null 2>&1
   done
   start=$(date +%s.%N)
-  "$binary" exp run --run-all -j "$jobs" >/dev/null 2>&1
+  # DVC's Celery worker can fail to start and leave --run-all waiting, so
+  # the run is bounded; the experiment count printed after it tells.
+  timeout "${QUEUE_TIMEOUT:-300}" "$binary" exp run --run-all -j "$jobs" >/dev/null 2>&1 || true
   end=$(date +%s.%N)
   python3 -c "print(f'{$end - $start:.2f}')"
 }
