@@ -11,7 +11,7 @@ use std::path::Path;
 use exp_support::{dvc, json, Repo};
 use serde_json::Value;
 
-/// The params and metrics that `exp show --json` gives for one experiment.
+/// Returns the params and metrics that `exp show --json` gives for one experiment.
 fn exp_data<'a>(listing: &'a Value, name: &str) -> &'a Value {
     listing
         .as_array()
@@ -88,7 +88,7 @@ fn retort_run_is_listed_and_applied_by_dvc() {
 }
 
 #[test]
-fn both_tools_show_the_same_rows_for_mixed_experiments() {
+fn mixed_experiments_show_identically() {
     let Some(dvc) = dvc() else { return };
     let repo = Repo::project(Some(dvc));
     repo.retort(&["exp", "run", "-n", "r-first", "-S", "train.lr=0.11"]);
@@ -123,9 +123,8 @@ fn both_tools_show_the_same_rows_for_mixed_experiments() {
     assert_eq!(repo.git(&["rev-parse", "kept"]).trim(), dvc_sha);
 }
 
-/// A training script that sleeps, and appends when it starts and ends to a
-/// file outside the repository, so that the test can count the runs that
-/// were in flight at once.
+/// Builds a training script that sleeps and logs its start and end times to a
+/// file outside the repository, so the test can count concurrent runs.
 fn slow_train(times: &Path) -> String {
     format!(
         "import time\nlog = open({times:?}, 'a')\nlog.write(f'start {{time.time()}}\\n'); log.flush()\ntime.sleep(1.0)\n{}log.write(f'end {{time.time()}}\\n')\n",
@@ -133,7 +132,7 @@ fn slow_train(times: &Path) -> String {
     )
 }
 
-/// The most runs in flight at one time, from the start and end lines.
+/// Returns the maximum number of concurrent runs, from the start and end lines.
 fn max_in_flight(log: &str) -> usize {
     let mut events: Vec<(f64, i32)> = log
         .lines()
@@ -141,16 +140,16 @@ fn max_in_flight(log: &str) -> usize {
         .map(|(kind, at)| (at.parse().unwrap(), if kind == "start" { 1 } else { -1 }))
         .collect();
     events.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let (mut now, mut most) = (0, 0);
+    let (mut now, mut max) = (0, 0);
     for (_, step) in events {
         now += step;
-        most = most.max(now);
+        max = max.max(now);
     }
-    most as usize
+    max as usize
 }
 
 #[test]
-fn queue_runs_two_at_a_time_without_touching_the_workspace() {
+fn queue_runs_two_in_parallel() {
     let Some(dvc) = dvc() else { return };
     let repo = Repo::project(Some(dvc));
     let scratch = tempfile::tempdir().unwrap();
@@ -297,7 +296,7 @@ fn errors_name_the_problem_and_the_fix() {
     assert!(!empty.path().join("metrics.json").exists());
 
     let repo = Repo::project(Some(dvc));
-    // A typo in -S is refused before anything runs.
+    // A typo in -S is rejected before anything runs.
     let error = repo.retort_fails(&["exp", "run", "-S", "train.lrr=0.5"]);
     assert!(error.contains("'train.lrr'"), "{error}");
     assert!(error.contains("did you mean 'train.lr'"), "{error}");
@@ -324,7 +323,7 @@ fn errors_name_the_problem_and_the_fix() {
     let error = repo.retort_fails(&["exp", "branch", "twni"]);
     assert!(error.contains("did you mean 'twin'"), "{error}");
 
-    // A dirty workspace: apply refuses, and the forced apply keeps a way back
+    // A dirty workspace: apply rejects it, and the forced apply keeps a way back
     // that restores tracked and untracked files alike.
     repo.git(&["checkout", "-q", "--detach", &first]);
     let mine = exp_support::PARAMS_YAML.replace("seed: 1", "seed: 7");
