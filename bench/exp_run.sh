@@ -33,6 +33,8 @@ if [ -z "$dvc" ]; then
   exit 2
 fi
 export DVC_NO_ANALYTICS=1 DVC_STUDIO_OFFLINE=1
+# DVC starts its queue worker as `dvc` from PATH.
+PATH="$(dirname "$dvc"):$PATH"
 echo "DVC: $("$dvc" --version); cores: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # A fresh DVC project in $1 whose stage runs $2.
@@ -140,8 +142,8 @@ time_queue() {
     "$binary" exp run --queue -S "train.lr=$jobs.$i" >/dev/null 2>&1
   done
   start=$(date +%s.%N)
-  # DVC's Celery worker can fail to start and leave --run-all waiting, so
-  # the run is bounded; the experiment count printed after it tells.
+  # DVC's Celery worker fails to start when `dvc` is not on PATH, leaving
+  # --run-all waiting, so the run is bounded and the experiment count shown.
   timeout "${QUEUE_TIMEOUT:-300}" "$binary" exp run --run-all -j "$jobs" >/dev/null 2>&1 || true
   end=$(date +%s.%N)
   python3 -c "print(f'{$end - $start:.2f}')"
