@@ -1,0 +1,77 @@
+-- Runs the "Run experiment" lens of a stage through vim.lsp.codelens.run(),
+-- then :RetortExpRun with an override, and reports the results, the lens
+-- titles and the progress lines a statusline would have shown.
+local h = dofile(os.getenv('RETORT_NVIM_TESTS') .. '/harness.lua')
+
+local timeout = tonumber(os.getenv('RETORT_TEST_RUN_TIMEOUT_MS') or '') or 120000
+
+local statuses = {}
+local progress_events = 0
+vim.api.nvim_create_autocmd('User', {
+  pattern = 'RetortProgress',
+  callback = function()
+    progress_events = progress_events + 1
+    local status = require('retort').status()
+    if status ~= '' and statuses[#statuses] ~= status then
+      table.insert(statuses, status)
+    end
+  end,
+})
+
+-- Waits for the next command the plugin runs to finish; returns its outcome.
+local function next_outcome(start)
+  local commands = require('retort.commands')
+  commands.last = nil
+  start()
+  h.wait(timeout, function()
+    return commands.last ~= nil
+  end, 'the command to finish')
+  local last = commands.last
+  return { command = last.command, result = last.result, error = last.error and last.error.message }
+end
+
+h.run(function()
+  h.setup()
+  local bufnr = vim.api.nvim_get_current_buf()
+  h.attached(bufnr)
+  -- The plugin asks for lenses when the buffer is attached; 0.7 keeps them
+  -- per buffer.
+  h.wait(10000, function()
+    return #vim.lsp.codelens.get(bufnr) > 0
+  end, 'code lenses')
+  local titles = {}
+  local run_line
+  for _, lens in ipairs(vim.lsp.codelens.get(bufnr)) do
+    local entry = lens.lens or lens
+    table.insert(titles, entry.command.title)
+    if entry.command.title == 'Run experiment' then
+      run_line = entry.range.start.line
+    end
+  end
+  assert(run_line, 'no "Run experiment" lens among: ' .. table.concat(titles, ', '))
+
+  -- Several lenses share the stage's line: pick ours as a user would.
+  vim.ui.select = function(items, options, choice)
+    for _, item in ipairs(items) do
+      local title = options.format_item and options.format_item(item) or tostring(item)
+      if title:find('Run experiment', 1, true) == 1 then
+        return choice(item)
+      end
+    end
+    error('the lens menu had no "Run experiment"')
+  end
+  vim.api.nvim_win_set_cursor(0, { run_line + 1, 0 })
+  local from_lens = next_outcome(function()
+    vim.lsp.codelens.run()
+  end)
+  local from_command = next_outcome(function()
+    vim.cmd('RetortExpRun train.lr=0.3')
+  end)
+  return {
+    lenses = titles,
+    from_lens = from_lens,
+    from_command = from_command,
+    statuses = statuses,
+    progress_events = progress_events,
+  }
+end)
