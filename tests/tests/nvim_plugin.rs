@@ -41,9 +41,11 @@ fn nvim() -> Option<PathBuf> {
 fn run_script(nvim: &Path, project: &Path, file: &str, script: &str) -> Value {
     let plugin = repo_root().join("editors/nvim");
     let scripts = plugin.join("tests");
-    let out = project.join(".nvim-test-result.json");
+    // Outside the project, so that no run takes them for workspace files.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path().join("result.json");
     // Neovim's own messages go to a log, shown only when the script fails.
-    let log_path = project.join(".nvim-test-log.txt");
+    let log_path = scratch.path().join("nvim.log");
     let log = std::fs::File::create(&log_path).expect("create the Neovim log");
     let mut child = Command::new(nvim)
         .args(["--headless", "--clean", "--cmd"])
@@ -216,7 +218,6 @@ fn the_run_experiment_lens_and_command_create_experiments() {
         ("dvc.yaml", PIPELINE),
         ("params.yaml", "train:\n  lr: 0.1\n"),
         ("train.py", TRAIN),
-        (".gitignore", ".nvim-test-*\n"),
     ]);
     let result = run_script(&nvim, fixture.path(), "dvc.yaml", "lens.lua");
 
