@@ -1,10 +1,10 @@
 //! The Helix configuration (`editors/helix`). Helix cannot be installed here
-//! (it is not packaged for Debian bookworm and no registry ships it), so this
-//! parses `languages.toml` and checks its keys against the schema Helix
-//! documents for `[language-server.*]` and `[[language]]`, checks that each
-//! language's queries inherit from its grammar, and checks the server side of
-//! what the README promises Helix users: code actions and advertised
-//! commands in place of code lenses.
+//! because it is not packaged for Debian bookworm and no reachable registry
+//! ships it. So these tests parse `languages.toml` and check its keys against
+//! the schema Helix documents for `[language-server.*]` and `[[language]]`.
+//! They check that each language's queries inherit from its grammar, and the
+//! server side of what the README promises Helix users: code actions and
+//! advertised commands in place of code lenses.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -128,21 +128,32 @@ fn languages_cover_dvc_files_with_retort_first() {
             assert!(language[key].as_str().is_some(), "'{name}' sets {key}");
         }
         let servers = strings(&language["language-servers"]);
-        assert_eq!(servers.first().map(String::as_str), Some("retort"), "{name}");
+        assert_eq!(
+            servers.first().map(String::as_str),
+            Some("retort"),
+            "{name}"
+        );
         for server in &servers {
             assert!(
                 defined.contains(server) || HELIX_BUILT_IN_SERVERS.contains(&server.as_str()),
                 "'{name}' names the server '{server}', which is defined nowhere"
             );
         }
-        for file_type in language["file-types"].as_array().expect("file-types").iter() {
+        for file_type in language["file-types"]
+            .as_array()
+            .expect("file-types")
+            .iter()
+        {
             // Either an extension string or an inline table with one glob.
             if let Some(table) = file_type.as_inline_table() {
                 let keys: Vec<&str> = table.iter().map(|(key, _)| key).collect();
                 assert_eq!(keys, ["glob"], "'{name}' file type {file_type}");
                 globs.insert(table["glob"].as_str().unwrap().to_string());
             } else {
-                assert!(file_type.as_str().is_some(), "'{name}' file type {file_type}");
+                assert!(
+                    file_type.as_str().is_some(),
+                    "'{name}' file type {file_type}"
+                );
             }
         }
     }
@@ -153,7 +164,10 @@ fn languages_cover_dvc_files_with_retort_first() {
         "params.json",
         "params.toml",
     ] {
-        assert!(globs.contains(wanted), "no language claims {wanted}: {globs:?}");
+        assert!(
+            globs.contains(wanted),
+            "no language claims {wanted}: {globs:?}"
+        );
     }
     // YAML keeps its own server, after Retort.
     let dvc = language_tables(&document)
@@ -168,30 +182,45 @@ fn languages_cover_dvc_files_with_retort_first() {
 }
 
 #[test]
-fn each_language_has_queries_that_inherit_from_its_grammar() {
+fn queries_inherit_from_grammar() {
     let document = languages();
     for language in language_tables(&document) {
         let name = language["name"].as_str().unwrap();
         let grammar = language["grammar"].as_str().unwrap();
-        let path = helix_dir().join("runtime/queries").join(name).join("highlights.scm");
+        let path = helix_dir()
+            .join("runtime/queries")
+            .join(name)
+            .join("highlights.scm");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-        assert_eq!(text.trim(), format!("; inherits: {grammar}"), "{}", path.display());
+        assert_eq!(
+            text.trim(),
+            format!("; inherits: {grammar}"),
+            "{}",
+            path.display()
+        );
     }
 }
 
 /// Helix shows no code lenses; the README sends its users to code actions and
 /// `:lsp-workspace-command`, which list what the server offers here.
 #[test]
-fn the_server_offers_lens_actions_as_code_actions_and_commands() {
+fn server_offers_lens_actions_as_code_actions() {
     let pipeline = "stages:\n  train:\n    cmd: python3 train.py\n";
     let fixture = Fixture::new(&[("dvc.yaml", pipeline), ("params.yaml", "lr: 0.1\n")]);
     let mut client = LspClient::start(fixture.path(), ClientOptions::default());
-    let commands = strings_of(
-        &client.initialize_result["capabilities"]["executeCommandProvider"]["commands"],
-    );
-    for wanted in ["retort.exp.run", "retort.exp.queue", "retort.exp.show", "retort.exp.diff"] {
-        assert!(commands.iter().any(|command| command == wanted), "{commands:?}");
+    let commands =
+        strings_of(&client.initialize_result["capabilities"]["executeCommandProvider"]["commands"]);
+    for wanted in [
+        "retort.exp.run",
+        "retort.exp.queue",
+        "retort.exp.show",
+        "retort.exp.diff",
+    ] {
+        assert!(
+            commands.iter().any(|command| command == wanted),
+            "{commands:?}"
+        );
     }
     client.open("dvc.yaml", pipeline);
     let actions = client

@@ -1,7 +1,8 @@
 //! The Neovim plugin (`editors/nvim`) in a real headless Neovim against the
-//! real `retort lsp`, on fixture git repositories: diagnostics of a broken
-//! `dvc.yaml` on the right line, hovers with a param's value, the lens and
-//! `:RetortExpRun` that run an experiment, and the views and health check.
+//! real `retort lsp`, on fixture git repositories. The tests cover diagnostics
+//! of a broken `dvc.yaml` on the right line, hovers with a param's value, the
+//! lens and `:RetortExpRun` that run an experiment, and the views and health
+//! check.
 //!
 //! Each test runs one Lua script from `editors/nvim/tests`, which drives the
 //! editor and writes what it saw as JSON; the assertions are here. Neovim is
@@ -63,6 +64,7 @@ fn run_script(nvim: &Path, project: &Path, file: &str, script: &str) -> Value {
         .stderr(log)
         .spawn()
         .expect("start nvim");
+
     // Each script has its own timeouts; this one only guards against a hang
     // outside them.
     let deadline = std::time::Instant::now() + Duration::from_secs(300);
@@ -76,6 +78,7 @@ fn run_script(nvim: &Path, project: &Path, file: &str, script: &str) -> Value {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
+
     let messages = std::fs::read_to_string(&log_path).unwrap_or_default();
     let written = std::fs::read_to_string(&out).unwrap_or_else(|error| {
         panic!(
@@ -112,7 +115,7 @@ stages:
 ";
 
 #[test]
-fn diagnostics_of_a_broken_pipeline_appear_on_their_line() {
+fn broken_pipeline_diagnostics_on_their_line() {
     let Some(nvim) = nvim() else { return };
     let fixture = Fixture::new(&[
         ("dvc.yaml", BROKEN_PIPELINE),
@@ -148,13 +151,15 @@ fn diagnostics_of_a_broken_pipeline_appear_on_their_line() {
     assert_eq!(result["lock_filetype"], "yaml");
     assert_eq!(result["one_client"], true);
     assert_eq!(
-        Path::new(result["root"].as_str().unwrap()).canonicalize().unwrap(),
+        Path::new(result["root"].as_str().unwrap())
+            .canonicalize()
+            .unwrap(),
         fixture.path().canonicalize().unwrap()
     );
 }
 
 #[test]
-fn hover_shows_the_param_value_in_the_pipeline_and_the_params_file() {
+fn hover_shows_param_value() {
     let Some(nvim) = nvim() else { return };
     let fixture = Fixture::new(&[
         (
@@ -212,7 +217,7 @@ fn experiment_refs(project: &Path) -> Vec<String> {
 }
 
 #[test]
-fn the_run_experiment_lens_and_command_create_experiments() {
+fn run_lens_and_command_create_experiments() {
     let Some(nvim) = nvim() else { return };
     let fixture = Fixture::new(&[
         ("dvc.yaml", PIPELINE),
@@ -248,7 +253,7 @@ fn the_run_experiment_lens_and_command_create_experiments() {
     }
     let refs = experiment_refs(fixture.path());
     if lens["result"]["status"] == "unavailable" {
-        // FIXME: the server answers `unavailable` until the experiments
+        // FIXME: the server returns `unavailable` until the experiments
         // engine runs in-process; then this branch must go, so that an
         // experiment ref is required.
         eprintln!(
@@ -264,7 +269,7 @@ fn the_run_experiment_lens_and_command_create_experiments() {
 }
 
 #[test]
-fn experiments_table_diff_and_health_check_show_in_buffers() {
+fn views_show_table_diff_and_health() {
     let Some(nvim) = nvim() else { return };
     let fixture = Fixture::new(&[
         ("dvc.yaml", PIPELINE),
@@ -285,7 +290,11 @@ fn experiments_table_diff_and_health_check_show_in_buffers() {
     };
     let table = lines("experiments");
     let words = |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
-    assert_eq!(words(&table[0]), ["Experiment", "loss", "train.lr"], "{table:?}");
+    assert_eq!(
+        words(&table[0]),
+        ["Experiment", "loss", "train.lr"],
+        "{table:?}"
+    );
     assert_eq!(words(&table[1]), ["workspace", "0.9", "0.25"], "{table:?}");
     assert_eq!(words(&table[2]), ["HEAD", "0.9", "0.1"], "{table:?}");
     assert_eq!(result["experiments_in_window"], true);
@@ -315,6 +324,9 @@ fn experiments_table_diff_and_health_check_show_in_buffers() {
         "RetortExpDiff",
         "RetortQueue",
     ] {
-        assert!(commands.iter().any(|defined| defined == name), "{name}: {commands:?}");
+        assert!(
+            commands.iter().any(|defined| defined == name),
+            "{name}: {commands:?}"
+        );
     }
 }

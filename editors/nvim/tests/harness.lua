@@ -14,10 +14,10 @@ local function write(value)
   file:close()
 end
 
--- Waits until `condition()` is true; raises an error naming `what` on timeout.
-function M.wait(ms, condition, what)
+-- Waits until `condition()` is true; raises an error naming `description` on timeout.
+function M.wait(ms, condition, description)
   if not vim.wait(ms, condition, 20) then
-    error(string.format('timed out after %d ms waiting for %s', ms, what), 2)
+    error(string.format('timed out after %d ms waiting for %s', ms, description), 2)
   end
 end
 
@@ -40,7 +40,7 @@ function M.attached(bufnr)
     end
     return false
   end, 'the retort client to attach to ' .. vim.api.nvim_buf_get_name(bufnr))
-  -- The server has answered initialize once its capabilities are known.
+  -- Initialization has finished once the server's capabilities are known.
   M.wait(10000, function()
     return found.server_capabilities ~= nil or found.resolved_capabilities ~= nil
   end, 'initialize')

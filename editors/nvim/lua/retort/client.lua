@@ -9,7 +9,7 @@ local M = {}
 
 M.name = 'retort'
 
--- Which API started the server: 'enable', 'start' or 'start_client'.
+-- The API that started the server: 'enable', 'start' or 'start_client'.
 M.api = nil
 
 -- Client ids by project root, for the 0.7 path, which has no vim.lsp.start
@@ -120,7 +120,10 @@ local function attach_legacy(bufnr, root)
   if not id then
     id = vim.lsp.start_client(client_config(root))
     if not id then
-      vim.notify('retort: unable to start ' .. table.concat(config.current.cmd, ' '), vim.log.levels.ERROR)
+      vim.notify(
+        'retort: failed to start ' .. table.concat(config.current.cmd, ' ') .. '; run :checkhealth retort',
+        vim.log.levels.ERROR
+      )
       return
     end
     clients_by_root[root] = id

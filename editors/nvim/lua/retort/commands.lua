@@ -19,7 +19,7 @@ local function announce(event)
 end
 
 local function refresh_lenses()
-  -- 0.12 refreshes lenses itself when the server asks it to.
+  -- 0.12 refreshes lenses itself on the server's refresh request.
   if vim.lsp.codelens.enable then
     return
   end

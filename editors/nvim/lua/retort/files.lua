@@ -1,4 +1,4 @@
--- Which buffers the server serves and where their project root is. Written
+-- The buffers the server serves, and their project roots. Written
 -- with vim.loop alone so that it runs on Neovim 0.7, which has no vim.fs.
 
 local config = require('retort.config')
@@ -38,7 +38,7 @@ function M.is_served(path)
   return false
 end
 
--- The nearest ancestor of `path` that holds one of the root markers, trying
+-- The nearest ancestor of `path` that contains one of the root markers, trying
 -- the markers in order; the file's own directory when none matches.
 function M.root_of(path)
   local start = dirname(path)

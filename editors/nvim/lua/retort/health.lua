@@ -44,11 +44,11 @@ function M.check()
 
   report.start('retort: Neovim')
   local version = vim.version()
-  local shown = string.format('%d.%d.%d', version.major, version.minor, version.patch)
+  local version_text = string.format('%d.%d.%d', version.major, version.minor, version.patch)
   if vim.fn.has('nvim-0.7') == 1 then
-    report.ok('Neovim ' .. shown)
+    report.ok('Neovim ' .. version_text)
   else
-    report.error('Neovim ' .. shown .. ' is too old', { 'Retort needs Neovim 0.7 or later.' })
+    report.error('Neovim ' .. version_text .. ' is too old', { 'Retort needs Neovim 0.7 or later.' })
   end
 
   report.start('retort: setup')
