@@ -5,16 +5,24 @@ local h = dofile(os.getenv('RETORT_NVIM_TESTS') .. '/harness.lua')
 
 local timeout = tonumber(os.getenv('RETORT_TEST_RUN_TIMEOUT_MS') or '') or 120000
 
+-- The statusline text right after each progress notification. The handler
+-- is wrapped before setup() hands it to the client; reading status() from
+-- the User event instead would race with the end of the command.
 local statuses = {}
 local progress_events = 0
+local progress = require('retort.progress')
+local handle = progress.handler
+progress.handler = function(...)
+  handle(...)
+  local status = require('retort').status()
+  if status ~= '' and statuses[#statuses] ~= status then
+    table.insert(statuses, status)
+  end
+end
 vim.api.nvim_create_autocmd('User', {
   pattern = 'RetortProgress',
   callback = function()
     progress_events = progress_events + 1
-    local status = require('retort').status()
-    if status ~= '' and statuses[#statuses] ~= status then
-      table.insert(statuses, status)
-    end
   end,
 })
 
