@@ -1,8 +1,8 @@
 //! The Neovim plugin (`editors/nvim`) in a real headless Neovim against the
 //! real `retort lsp`, on fixture git repositories. The tests cover diagnostics
 //! of a broken `dvc.yaml` on the right line, hovers with a param's value, the
-//! lens and `:RetortExpRun` that run an experiment, and the views and health
-//! check.
+//! lens and `:RetortExpRun` that run an experiment, the commands that branch
+//! and remove experiments, and the views and health check.
 //!
 //! Each test runs one Lua script from `editors/nvim/tests`, which drives the
 //! editor and writes what it saw as JSON; the assertions are here. Neovim is
@@ -257,7 +257,7 @@ fn run_lens_and_command_create_experiments() {
         // engine runs in-process; then this branch must go, so that an
         // experiment ref is required.
         eprintln!(
-            "skipped the experiment check: the server answered '{}'",
+            "skipped the experiment check: the server returned '{}'",
             lens["result"]["message"]
         );
         assert!(refs.is_empty(), "{refs:?}");
@@ -265,7 +265,42 @@ fn run_lens_and_command_create_experiments() {
     }
     assert_eq!(lens["result"]["status"], "ok", "{lens}");
     assert_eq!(command["result"]["status"], "ok", "{command}");
-    assert_eq!(refs.len(), 2, "one experiment per run: {refs:?}");
+    let first = lens["result"]["data"]["name"].as_str().unwrap();
+    let second = command["result"]["data"]["name"].as_str().unwrap();
+    assert_ne!(first, second, "one experiment per run");
+
+    // The override of `:RetortExpRun train.lr=0.3` is in the experiment.
+    let second_ref = command["result"]["data"]["ref"].as_str().unwrap();
+    let params = Command::new("git")
+        .args(["show", &format!("{second_ref}:params.yaml")])
+        .current_dir(fixture.path())
+        .output()
+        .expect("run git show");
+    let params = String::from_utf8_lossy(&params.stdout);
+    assert!(params.contains("lr: 0.3"), "{params}");
+
+    // :RetortExpBranch made a branch of the second, :RetortExpRemove removed
+    // the first; only the second's ref is left.
+    assert_eq!(
+        result["branch"]["result"]["status"], "ok",
+        "{}",
+        result["branch"]
+    );
+    assert_eq!(
+        result["remove"]["result"]["status"], "ok",
+        "{}",
+        result["remove"]
+    );
+    let branch = Command::new("git")
+        .args(["rev-parse", "--verify", "--quiet", "refs/heads/from-neovim"])
+        .current_dir(fixture.path())
+        .output()
+        .expect("run git rev-parse");
+    assert!(
+        branch.status.success(),
+        "the branch 'from-neovim' is missing"
+    );
+    assert_eq!(experiment_refs(fixture.path()), [second_ref]);
 }
 
 #[test]

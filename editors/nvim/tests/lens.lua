@@ -1,5 +1,6 @@
 -- Runs the "Run experiment" lens of a stage through vim.lsp.codelens.run(),
--- then :RetortExpRun with an override, and reports the results, the lens
+-- then :RetortExpRun with an override, then :RetortExpBranch and
+-- :RetortExpRemove on the new experiments. Reports the results, the lens
 -- titles and the progress lines a statusline would have shown.
 local h = dofile(os.getenv('RETORT_NVIM_TESTS') .. '/harness.lua')
 
@@ -75,7 +76,21 @@ h.run(function()
   local from_command = next_outcome(function()
     vim.cmd('RetortExpRun train.lr=0.3')
   end)
+  -- With experiments to act on, branch from the second and remove the first.
+  local branch, remove
+  local first = from_lens.result and from_lens.result.data
+  local second = from_command.result and from_command.result.data
+  if type(first) == 'table' and type(second) == 'table' and first.name and second.name then
+    branch = next_outcome(function()
+      vim.cmd('RetortExpBranch ' .. second.name .. ' from-neovim')
+    end)
+    remove = next_outcome(function()
+      vim.cmd('RetortExpRemove ' .. first.name)
+    end)
+  end
   return {
+    branch = branch,
+    remove = remove,
     lenses = titles,
     from_lens = from_lens,
     from_command = from_command,

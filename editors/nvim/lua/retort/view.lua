@@ -102,16 +102,20 @@ local function extra_columns(rows)
   return sorted_keys(found)
 end
 
+-- A full commit id (such as an experiment's baseline) as its first 7 digits.
+local function short_commit(value)
+  if #value == 40 and value:match('^%x+$') then
+    return value:sub(1, 7)
+  end
+  return value
+end
+
 local function row_label(row)
   local name = row.name
   if name ~= nil and name ~= vim.NIL and name ~= '' then
     return name
   end
-  local rev = text(row.rev)
-  if rev:match('^%x+$') and #rev > 7 then
-    return rev:sub(1, 7)
-  end
-  return rev
+  return short_commit(text(row.rev))
 end
 
 -- The experiments table as lines, and the row shown on each line (by line
@@ -135,7 +139,7 @@ function M.experiments_lines(result)
   for _, row in ipairs(rows) do
     local line = { row_label(row) }
     for _, key in ipairs(extras) do
-      table.insert(line, text(row[key]))
+      table.insert(line, short_commit(text(row[key])))
     end
     for _, column in ipairs(metrics) do
       local values = (row.metrics or {})[column.file] or {}
@@ -154,7 +158,7 @@ function M.experiments_lines(result)
   end
   if result and result.experiments_available == false then
     table.insert(lines, '')
-    table.insert(lines, 'This build of the server lists no experiments yet, only the workspace and HEAD.')
+    table.insert(lines, 'No experiments listed: the project is outside a git repository, or this server build has no experiments.')
   end
   return lines, row_at
 end
