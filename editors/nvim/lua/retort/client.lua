@@ -177,6 +177,16 @@ function M.start()
     end
     vim.lsp.config(M.name, settings)
     vim.lsp.enable(M.name)
+    -- Early 0.11 builds of vim.lsp.enable wait for the next FileType event,
+    -- so buffers opened before setup() get one here. A second start for the
+    -- same root reuses the running server.
+    if vim.v.vim_did_enter == 1 then
+      for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+        if vim.api.nvim_buf_is_loaded(bufnr) and files.buffer_root(bufnr) then
+          pcall(vim.api.nvim_exec_autocmds, 'FileType', { group = 'nvim.lsp.enable', buffer = bufnr })
+        end
+      end
+    end
     return
   end
   M.api = vim.lsp.start and 'start' or 'start_client'
