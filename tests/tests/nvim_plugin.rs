@@ -341,6 +341,11 @@ fn views_show_table_diff_and_health() {
         "{diff:?}"
     );
 
+    assert_eq!(
+        result["diff_in_float"], true,
+        "view = 'float' opens a float"
+    );
+
     let health = lines("health").join("\n");
     assert!(health.contains("OK: retort "), "{health}");
     assert!(health.contains("setup() ran"), "{health}");

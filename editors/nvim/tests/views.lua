@@ -1,5 +1,5 @@
--- :RetortExpShow, :RetortDiff and :checkhealth retort: reports the lines each
--- one shows.
+-- :RetortExpShow, :RetortDiff (in a split, then in a float) and :checkhealth
+-- retort: reports the lines each one shows.
 local h = dofile(os.getenv('RETORT_NVIM_TESTS') .. '/harness.lua')
 
 local function lines_of(name)
@@ -31,6 +31,18 @@ h.run(function()
   vim.cmd('RetortDiff HEAD')
   local diff_lines = wait_buffer('retort://diff')
 
+  -- With view = 'float', the diff opens again in a floating window.
+  vim.api.nvim_win_close(vim.fn.bufwinid(vim.fn.bufnr('retort://diff')), true)
+  vim.api.nvim_set_current_win(vim.fn.bufwinid(pipeline))
+  require('retort.config').current.view = 'float'
+  require('retort.commands').last = nil
+  vim.cmd('RetortDiff')
+  h.wait(10000, function()
+    return vim.fn.bufwinid(vim.fn.bufnr('retort://diff')) ~= -1
+  end, 'the diff window')
+  local float = vim.api.nvim_win_get_config(vim.fn.bufwinid(vim.fn.bufnr('retort://diff'))).relative ~= ''
+  vim.api.nvim_win_close(vim.fn.bufwinid(vim.fn.bufnr('retort://diff')), true)
+
   vim.api.nvim_set_current_win(vim.fn.bufwinid(pipeline))
   vim.cmd('checkhealth retort')
   local health_lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
@@ -47,6 +59,7 @@ h.run(function()
     experiments = table_lines,
     experiments_in_window = table_window,
     diff = diff_lines,
+    diff_in_float = float,
     health = health_lines,
     commands = defined,
   }
