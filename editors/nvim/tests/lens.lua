@@ -7,7 +7,7 @@ local h = dofile(os.getenv('RETORT_NVIM_TESTS') .. '/harness.lua')
 local timeout = tonumber(os.getenv('RETORT_TEST_RUN_TIMEOUT_MS') or '') or 120000
 
 -- The statusline text right after each progress notification. The handler
--- is wrapped before setup() hands it to the client; reading status() from
+-- is wrapped before setup() hands it to the client. Reading status() from
 -- the User event instead would race with the end of the command.
 local statuses = {}
 local progress_events = 0
@@ -43,8 +43,8 @@ h.run(function()
   h.setup()
   local bufnr = vim.api.nvim_get_current_buf()
   h.attached(bufnr)
-  -- The plugin asks for lenses when the buffer is attached; 0.7 keeps them
-  -- per buffer.
+  -- The plugin requests lenses when the buffer is attached, and 0.7 keeps
+  -- them per buffer.
   h.wait(10000, function()
     return #vim.lsp.codelens.get(bufnr) > 0
   end, 'code lenses')
