@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace (unit, end-to-end and interop tests with
-# real DVC, and the Neovim plugin in headless Neovim). DVC 3.67.1 is installed once into a venv under target/ when it is
+# real DVC). DVC 3.67.1 is installed once into a venv under target/ when it is
 # missing; set RETORT_DVC to use another `dvc` executable.
 set -euo pipefail
 
