@@ -370,3 +370,69 @@ fn views_show_table_diff_and_health() {
         );
     }
 }
+
+#[test]
+fn units_parse_render_and_match() {
+    let Some(nvim) = nvim() else { return };
+    let fixture = Fixture::new(&[("dvc.yaml", PIPELINE)]);
+    std::fs::create_dir_all(fixture.path().join("sub/deeper")).unwrap();
+    let result = run_script(&nvim, fixture.path(), "dvc.yaml", "units.lua");
+
+    // Stage names become targets, key=value and -S become overrides, and
+    // nothing gives an empty object.
+    let parsed = result["parsed"].as_array().unwrap();
+    assert_eq!(parsed[0], serde_json::json!({}));
+    assert_eq!(parsed[1], serde_json::json!({ "targets": ["train"] }));
+    assert_eq!(
+        parsed[2],
+        serde_json::json!({ "targets": ["evaluate"], "set": ["train.lr=0.2"] })
+    );
+    assert_eq!(
+        parsed[3],
+        serde_json::json!({ "set": ["train.lr=0.2", "epochs=3"] })
+    );
+    assert_eq!(result["missing"]["ok"], false);
+    assert!(result["missing"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("-S needs a key=value"));
+
+    // Extra fields become columns and commits are shortened. With two params
+    // files each params column names its file, while the one metrics file
+    // goes unnamed.
+    let table: Vec<Vec<&str>> = result["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line.as_str().unwrap().split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        table[0],
+        [
+            "Experiment",
+            "baseline",
+            "state",
+            "acc",
+            "eval.yaml:threshold",
+            "params.yaml:lr"
+        ]
+    );
+    assert_eq!(table[1], ["workspace", "-", "-", "0.875", "3", "0.5"]);
+    assert_eq!(
+        table[2],
+        ["quick-fox", "bbbbbbb", "failed", "-", "-", "0.25"]
+    );
+    assert_eq!(table.len(), 3, "no note when experiments are available");
+
+    assert_eq!(
+        result["empty_diff"],
+        serde_json::json!(["No params or metrics changed since HEAD."])
+    );
+    assert_eq!(result["served"], serde_json::json!([true, true, false]));
+    assert_eq!(
+        Path::new(result["root_of_nested"].as_str().unwrap())
+            .canonicalize()
+            .unwrap(),
+        fixture.path().canonicalize().unwrap()
+    );
+}
