@@ -271,16 +271,17 @@ fn run_lens_and_command_create_experiments() {
 
     // The override of `:RetortExpRun train.lr=0.3` is in the experiment.
     let second_ref = command["result"]["data"]["ref"].as_str().unwrap();
+    let second_commit = command["result"]["data"]["commit"].as_str().unwrap();
     let params = Command::new("git")
-        .args(["show", &format!("{second_ref}:params.yaml")])
+        .args(["show", &format!("{second_commit}:params.yaml")])
         .current_dir(fixture.path())
         .output()
         .expect("run git show");
     let params = String::from_utf8_lossy(&params.stdout);
     assert!(params.contains("lr: 0.3"), "{params}");
 
-    // :RetortExpBranch made a branch of the second, :RetortExpRemove removed
-    // the first; only the second's ref is left.
+    // :RetortExpBranch made a branch of the second, and :RetortExpRemove
+    // removed the first, which left only the second's ref.
     assert_eq!(
         result["branch"]["result"]["status"], "ok",
         "{}",
@@ -300,7 +301,13 @@ fn run_lens_and_command_create_experiments() {
         branch.status.success(),
         "the branch 'from-neovim' is missing"
     );
-    assert_eq!(experiment_refs(fixture.path()), [second_ref]);
+    assert_eq!(result["refs_after_remove"], serde_json::json!([second_ref]));
+
+    // `x` in the experiments table removed the second one too.
+    let table_remove = &result["table_remove"];
+    assert_eq!(table_remove["command"], "retort.exp.remove");
+    assert_eq!(table_remove["result"]["status"], "ok", "{table_remove}");
+    assert!(experiment_refs(fixture.path()).is_empty());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 -- Runs the "Run experiment" lens of a stage through vim.lsp.codelens.run(),
--- then :RetortExpRun with an override, then :RetortExpBranch and
--- :RetortExpRemove on the new experiments. Reports the results, the lens
+-- then :RetortExpRun with an override, then :RetortExpBranch, :RetortExpRemove
+-- and the experiments table's `x` key on the new experiments. Reports the results, the lens
 -- titles and the progress lines a statusline would have shown.
 local h = dofile(os.getenv('RETORT_NVIM_TESTS') .. '/harness.lua')
 
@@ -77,7 +77,7 @@ h.run(function()
     vim.cmd('RetortExpRun train.lr=0.3')
   end)
   -- With experiments to act on, branch from the second and remove the first.
-  local branch, remove
+  local branch, remove, refs_after_remove, table_remove
   local first = from_lens.result and from_lens.result.data
   local second = from_command.result and from_command.result.data
   if type(first) == 'table' and type(second) == 'table' and first.name and second.name then
@@ -87,10 +87,35 @@ h.run(function()
     remove = next_outcome(function()
       vim.cmd('RetortExpRemove ' .. first.name)
     end)
+    refs_after_remove = vim.fn.systemlist({ 'git', 'for-each-ref', '--format=%(refname)', 'refs/exps' })
+
+    -- In the experiments table, `x` on the second experiment's row removes it.
+    local shown = false
+    vim.cmd('RetortExpShow')
+    h.wait(10000, function()
+      local bufnr = vim.fn.bufnr('retort://experiments')
+      if bufnr == -1 then
+        return false
+      end
+      for _, line in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
+        if line:find(second.name, 1, true) == 1 then
+          shown = true
+        end
+      end
+      return shown
+    end, 'the experiment in the table')
+    vim.api.nvim_set_current_win(vim.fn.bufwinid(vim.fn.bufnr('retort://experiments')))
+    local row = h.find(0, '^' .. second.name:gsub('%-', '%%-'))
+    vim.api.nvim_win_set_cursor(0, { row + 1, 0 })
+    table_remove = next_outcome(function()
+      vim.api.nvim_feedkeys('x', 'mx', false)
+    end)
   end
   return {
     branch = branch,
     remove = remove,
+    refs_after_remove = refs_after_remove,
+    table_remove = table_remove,
     lenses = titles,
     from_lens = from_lens,
     from_command = from_command,
