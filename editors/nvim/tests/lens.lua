@@ -90,7 +90,7 @@ h.run(function()
     refs_after_remove = vim.fn.systemlist({ 'git', 'for-each-ref', '--format=%(refname)', 'refs/exps' })
 
     -- In the experiments table, `x` on the second experiment's row removes it.
-    local shown = false
+    local listed = false
     vim.cmd('RetortExpShow')
     h.wait(10000, function()
       local bufnr = vim.fn.bufnr('retort://experiments')
@@ -99,10 +99,10 @@ h.run(function()
       end
       for _, line in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
         if line:find(second.name, 1, true) == 1 then
-          shown = true
+          listed = true
         end
       end
-      return shown
+      return listed
     end, 'the experiment in the table')
     vim.api.nvim_set_current_win(vim.fn.bufwinid(vim.fn.bufnr('retort://experiments')))
     local row = h.find(0, '^' .. second.name:gsub('%-', '%%-'))
