@@ -1,12 +1,14 @@
 //! Prints run events the way `dvc repro` does, and installs the Ctrl-C handler
 //! that cancels a run.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use retort_engine::repro::{CancelToken, Event, EventSink, RestoreSource, SkipReason, Stream};
 
 /// Prints events to the terminal. Stage output goes to the stream it came from.
+/// Live metrics go to stderr: one line rewritten in place on a terminal,
+/// plain log lines (`step 3: acc=0.91 loss=0.2`) otherwise.
 pub struct TerminalPrinter {
     /// Whether a stage ran before, to put a blank line between stages as DVC does.
     state: Mutex<PrinterState>,
@@ -16,12 +18,42 @@ pub struct TerminalPrinter {
 struct PrinterState {
     stage_ran: bool,
     lock_created: Vec<String>,
+    /// stderr is a terminal, so live values update one line in place.
+    live_in_place: bool,
+    /// A live line is on screen and must be cleared before other output.
+    live_shown: bool,
 }
 
 impl TerminalPrinter {
     pub fn new() -> TerminalPrinter {
         TerminalPrinter {
-            state: Mutex::new(PrinterState::default()),
+            state: Mutex::new(PrinterState {
+                live_in_place: std::io::stderr().is_terminal(),
+                ..PrinterState::default()
+            }),
+        }
+    }
+}
+
+impl PrinterState {
+    /// Ends the live line, leaving the last values on screen.
+    fn clear_live(&mut self) {
+        if self.live_shown {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err);
+            let _ = err.flush();
+            self.live_shown = false;
+        }
+    }
+
+    fn live(&mut self, stage: &str, line: &str) -> std::io::Result<()> {
+        let mut err = std::io::stderr().lock();
+        if self.live_in_place {
+            self.live_shown = true;
+            write!(err, "\r\x1b[2K[{stage}] {line}")?;
+            err.flush()
+        } else {
+            writeln!(err, "{line}")
         }
     }
 }
@@ -29,6 +61,19 @@ impl TerminalPrinter {
 impl EventSink for TerminalPrinter {
     fn event(&self, event: Event) {
         let mut state = self.state.lock().expect("printer state lock");
+        if let Event::LiveMetrics {
+            stage, step, metrics, ..
+        } = &event
+        {
+            let values = retort_engine::live::LiveValues {
+                step: *step,
+                metrics: metrics.clone(),
+                files: Vec::new(),
+            };
+            let _ = state.live(stage, &values.summary());
+            return;
+        }
+        state.clear_live();
         let mut out = std::io::stdout().lock();
         // A closed stdout (`retort repro | head`) must not stop the run.
         let _ = match event {
@@ -76,6 +121,19 @@ impl EventSink for TerminalPrinter {
             }
             Event::Hashing { .. } => Ok(()),
             Event::Message { text } => writeln!(std::io::stderr(), "{text}"),
+            Event::Checkpoint { sha, step, .. } => match step {
+                Some(step) => writeln!(
+                    out,
+                    "Checkpoint experiment iteration '{}' (step {step}).",
+                    &sha[..sha.len().min(7)]
+                ),
+                None => writeln!(
+                    out,
+                    "Checkpoint experiment iteration '{}'.",
+                    &sha[..sha.len().min(7)]
+                ),
+            },
+            Event::LiveMetrics { .. } => Ok(()),
         };
     }
 }

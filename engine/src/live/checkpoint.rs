@@ -294,3 +294,71 @@ pub fn checkout_recorded_outputs(workspace: &crate::repro::Workspace) {
         }
     }
 }
+
+/// Queues a run that resumes from a checkpoint (`exp run --rev`): its
+/// snapshot is the checkpoint commit itself, its baseline the checkpoint's
+/// experiment's baseline, and its checkpoints chain on the checkpoint.
+pub fn enqueue_resume(
+    repo: &ExpRepo,
+    queue: &crate::queue::Queue,
+    checkpoint: &str,
+    request: &crate::queue::EnqueueRequest,
+) -> Result<crate::queue::QueueEntry> {
+    use crate::queue::{store, EntryStatus, QueueEntry};
+
+    if !request.set_params.is_empty() {
+        return Err(ExpError::InvalidArgument(
+            "-S cannot be combined with --rev: a resumed run keeps the checkpoint's params".into(),
+        ));
+    }
+    let target = resolve_checkpoint(repo, checkpoint)?.ok_or_else(|| {
+        ExpError::InvalidArgument(format!(
+            "'{checkpoint}' is not a checkpoint of any experiment; `retort exp show` lists them as NAME~N"
+        ))
+    })?;
+    let baseline = target.exp_ref.baseline.clone();
+    let name = crate::exp::record::pick_name(
+        repo,
+        &baseline,
+        request.name.as_deref(),
+        request.force,
+    )?;
+    let id = store::new_id();
+    let oid = git2::Oid::from_str(&target.sha).git(|| format!("'{}' is not a sha", target.sha))?;
+    repo.git
+        .reference(
+            &crate::queue::snapshot::snapshot_ref(&id),
+            oid,
+            true,
+            "retort: resume from a checkpoint",
+        )
+        .git(|| "unable to keep the checkpoint commit".into())?;
+    let entry = QueueEntry {
+        id,
+        name,
+        baseline,
+        snapshot: target.sha.clone(),
+        targets: request.targets.clone(),
+        set_params: Vec::new(),
+        message: request.message.clone(),
+        force: request.force,
+        status: EntryStatus::Queued,
+        created: store::now(),
+        started: None,
+        finished: None,
+        executor: "local".to_string(),
+        pid: None,
+        job_id: None,
+        job_state: None,
+        executor_options: Vec::new(),
+        exit_code: None,
+        error: None,
+        result_ref: None,
+        result_sha: None,
+        resume: Some(target.sha),
+    };
+    queue
+        .save(&entry)
+        .map_err(|error| ExpError::InvalidArgument(error.to_string()))?;
+    Ok(entry)
+}
