@@ -73,7 +73,7 @@ impl Follower {
         }
         let step_signal = dvc(&step_root, STEP_SIGNAL);
         let last_step = read_step_signal(&step_signal);
-        Follower {
+        let mut follower = Follower {
             sources,
             fingerprints: Vec::new(),
             last: LiveValues::default(),
@@ -81,7 +81,12 @@ impl Follower {
             step_signal,
             checkpoint_signals,
             last_step,
-        }
+        };
+        // What is there before the command starts (another stage's files, an
+        // earlier run's) is not news.
+        follower.changed();
+        follower.last = follower.sources.read();
+        follower
     }
 
     /// Looks at the files when the poll interval has passed. `group` is the

@@ -592,9 +592,9 @@ impl Runner<'_> {
                 .map(|(_, value)| value.clone())
         };
         let mut dvclive_dirs = Vec::new();
-        for dir in [stage.resolve_path("dvclive"), Some("dvclive".to_string())]
+        for dir in stage
+            .resolve_path("dvclive")
             .into_iter()
-            .flatten()
             .chain(stage.all_outs().filter_map(|out| {
                 // A declared dvclive directory (`Live(dir=...)`) is an output.
                 let path = stage.resolve_path(&out.path)?;
