@@ -11,6 +11,7 @@ pub mod logging;
 mod lsp;
 
 pub use lsp::{RetortProgress, RetortProgressParams};
+pub use lsp::{LiveEvents, LiveForwarder, LiveProgress, LiveProgressParams};
 
 /// How `retort lsp` was started.
 #[derive(Clone, Debug, Default)]
