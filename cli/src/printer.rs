@@ -20,8 +20,8 @@ struct PrinterState {
     lock_created: Vec<String>,
     /// stderr is a terminal, so live values update one line in place.
     live_in_place: bool,
-    /// A live line is on screen and must be cleared before other output.
-    live_shown: bool,
+    /// The live line on screen, which other output moves down.
+    live_line: Option<String>,
 }
 
 impl TerminalPrinter {
@@ -36,21 +36,40 @@ impl TerminalPrinter {
 }
 
 impl PrinterState {
-    /// Ends the live line, leaving the last values on screen.
-    fn clear_live(&mut self) {
-        if self.live_shown {
+    /// Takes the live line off the screen before other output.
+    fn hide_live(&self) {
+        if self.live_line.is_some() {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+    }
+
+    /// Draws the live line again below the output just printed.
+    fn redraw_live(&self) {
+        if let Some(line) = &self.live_line {
+            let _ = std::io::stdout().flush();
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "{line}");
+            let _ = err.flush();
+        }
+    }
+
+    /// Ends the live line for good, leaving the last values on screen.
+    fn end_live(&mut self) {
+        if self.live_line.take().is_some() {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err);
             let _ = err.flush();
-            self.live_shown = false;
         }
     }
 
     fn live(&mut self, stage: &str, line: &str) -> std::io::Result<()> {
         let mut err = std::io::stderr().lock();
         if self.live_in_place {
-            self.live_shown = true;
-            write!(err, "\r\x1b[2K[{stage}] {line}")?;
+            let line = format!("[{stage}] {line}");
+            write!(err, "\r\x1b[2K{line}")?;
+            self.live_line = Some(line);
             err.flush()
         } else {
             writeln!(err, "{line}")
@@ -73,7 +92,17 @@ impl EventSink for TerminalPrinter {
             let _ = state.live(stage, &values.summary());
             return;
         }
-        state.clear_live();
+        if let Event::Output { stream, line, .. } = &event {
+            // Command output scrolls above the live line.
+            state.hide_live();
+            let _ = match stream {
+                Stream::Stdout => writeln!(std::io::stdout(), "{line}"),
+                Stream::Stderr => writeln!(std::io::stderr(), "{line}"),
+            };
+            state.redraw_live();
+            return;
+        }
+        state.end_live();
         let mut out = std::io::stdout().lock();
         // A closed stdout (`retort repro | head`) must not stop the run.
         let _ = match event {

@@ -244,3 +244,55 @@ fn dvc2_checkpoint_signal_records_cached_outputs() {
     assert!(!printed.contains("Checkpoint"), "{printed}");
     assert!(!repo.path().join(".dvc/tmp/DVC_CHECKPOINT").exists());
 }
+
+#[test]
+fn running_experiment_lists_its_checkpoints_once() {
+    let Some(dvc) = exp_support::dvc() else {
+        return;
+    };
+    let repo = project(
+        &dvc,
+        &DVCLIVE_TRAIN.replace("start + 3", "start + 10"),
+        "stages:\n  train:\n    cmd: PYTHON train.py\n    deps:\n      - train.py\n    outs:\n      - model.txt:\n          checkpoint: true\n      - dvclive:\n          cache: false\n",
+    );
+    let mut child = Command::new(retort_tests::retort_bin())
+        .args(["exp", "run", "-n", "long"])
+        .current_dir(repo.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut seen = None;
+    while started.elapsed() < Duration::from_secs(40) && seen.is_none() {
+        let shown = json(&repo.retort(&["exp", "show", "--json"]));
+        let ranges: Vec<serde_json::Value> = shown[1]["experiments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|range| range["name"] == "long")
+            .collect();
+        if let [range] = ranges.as_slice() {
+            if range["executor"]["state"] == "running" && range["revs"].as_array().unwrap().len() >= 3 {
+                seen = Some(range.clone());
+            }
+        }
+        assert!(ranges.len() <= 1, "listed twice: {ranges:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(child.wait().unwrap().success());
+    let range = seen.expect("the running experiment never showed two checkpoints");
+    // The running row first (the workspace), then the checkpoints, newest
+    // first, with their steps.
+    let revs = range["revs"].as_array().unwrap();
+    assert_eq!(revs[0]["rev"], "workspace");
+    let steps: Vec<u64> = revs[1..]
+        .iter()
+        .map(|rev| rev["data"]["metrics"]["dvclive/metrics.json"]["data"]["step"].as_u64().unwrap())
+        .collect();
+    let mut sorted = steps.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(steps, sorted);
+    assert_eq!(*steps.last().unwrap(), 0);
+}

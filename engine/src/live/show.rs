@@ -62,11 +62,9 @@ impl ExtraExperiments for LiveExtras<'_> {
         row.rev = "workspace".to_string();
         row.name = live.experiment.clone();
         overlay(&mut row, &live);
-        let mut revs = vec![row];
-        // Checkpoints recorded so far, newest first under the running row.
-        let shas: Vec<String> = live.checkpoints.iter().rev().cloned().collect();
-        let mut states = collector.commits(&shas);
-        revs.extend(shas.iter().filter_map(|sha| states.remove(sha)));
+        // Checkpoints recorded so far come from the experiment's ref, which
+        // `collect` puts under this row.
+        let revs = vec![row];
         entries.push(ExtraEntry {
             baseline,
             range: ExpRange {
