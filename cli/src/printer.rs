@@ -81,7 +81,10 @@ impl EventSink for TerminalPrinter {
     fn event(&self, event: Event) {
         let mut state = self.state.lock().expect("printer state lock");
         if let Event::LiveMetrics {
-            stage, step, metrics, ..
+            stage,
+            step,
+            metrics,
+            ..
         } = &event
         {
             let values = retort_engine::live::LiveValues {

@@ -10,8 +10,8 @@ pub mod jobs;
 pub mod logging;
 mod lsp;
 
-pub use lsp::{RetortProgress, RetortProgressParams};
 pub use lsp::{LiveEvents, LiveForwarder, LiveProgress, LiveProgressParams};
+pub use lsp::{RetortProgress, RetortProgressParams};
 
 /// How `retort lsp` was started.
 #[derive(Clone, Debug, Default)]

@@ -120,7 +120,10 @@ fn dvclive_checkpoints_round_trip_through_show_apply_branch_and_resume() {
         .collect();
     assert_eq!(revs, commits.iter().map(String::as_str).collect::<Vec<_>>());
     let table = repo.retort(&["exp", "show"]);
-    let step1_back = commits.iter().position(|sha| sha == checkpoints[1]).unwrap();
+    let step1_back = commits
+        .iter()
+        .position(|sha| sha == checkpoints[1])
+        .unwrap();
     let step1_name = format!("cp~{step1_back}");
     let row = table
         .lines()
@@ -137,7 +140,10 @@ fn dvclive_checkpoints_round_trip_through_show_apply_branch_and_resume() {
 
     // exp branch takes a checkpoint sha.
     repo.retort(&["exp", "branch", &checkpoints[0][..7], "first-step"]);
-    assert_eq!(repo.git(&["rev-parse", "first-step"]).trim(), checkpoints[0].as_str());
+    assert_eq!(
+        repo.git(&["rev-parse", "first-step"]).trim(),
+        checkpoints[0].as_str()
+    );
 
     // exp run --rev resumes from step 1 in a temporary directory: the script
     // finds that checkpoint's model and goes on with steps 2 to 4.
@@ -274,7 +280,9 @@ fn running_experiment_lists_its_checkpoints_once() {
             .filter(|range| range["name"] == "long")
             .collect();
         if let [range] = ranges.as_slice() {
-            if range["executor"]["state"] == "running" && range["revs"].as_array().unwrap().len() >= 3 {
+            if range["executor"]["state"] == "running"
+                && range["revs"].as_array().unwrap().len() >= 3
+            {
                 seen = Some(range.clone());
             }
         }
@@ -289,7 +297,11 @@ fn running_experiment_lists_its_checkpoints_once() {
     assert_eq!(revs[0]["rev"], "workspace");
     let steps: Vec<u64> = revs[1..]
         .iter()
-        .map(|rev| rev["data"]["metrics"]["dvclive/metrics.json"]["data"]["step"].as_u64().unwrap())
+        .map(|rev| {
+            rev["data"]["metrics"]["dvclive/metrics.json"]["data"]["step"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     let mut sorted = steps.clone();
     sorted.sort_unstable_by(|a, b| b.cmp(a));

@@ -13,6 +13,14 @@ use std::time::{Duration, Instant};
 use exp_support::{json, Repo};
 use retort_engine::repro::{CancelToken, Event, ReproOptions, Workspace};
 
+/// One `Event::LiveMetrics`: stage, experiment, step and values.
+type LiveEvent = (
+    String,
+    Option<String>,
+    Option<u64>,
+    Vec<(String, serde_json::Value)>,
+);
+
 /// The python of the venv that holds DVC (and dvclive).
 fn python_next_to(dvc: &Path) -> PathBuf {
     dvc.parent().expect("dvc's directory").join("python")
@@ -90,7 +98,10 @@ fn dvclive_values_show_as_log_lines_in_the_cli() {
     let parents = repo.git(&["rev-list", "--count", &sha, &format!("^{}", repo.head())]);
     assert_eq!(parents.trim(), "1");
     // The status file of the workspace run is gone once it ended.
-    assert!(!repo.path().join(".dvc/tmp/exps/run/workspace/live.json").exists());
+    assert!(!repo
+        .path()
+        .join(".dvc/tmp/exps/run/workspace/live.json")
+        .exists());
 }
 
 #[test]
@@ -101,8 +112,7 @@ fn engine_events_carry_the_step_and_values() {
     let repo = dvclive_project(&dvc, &dvclive_script(3, 0.5));
     let root = retort_engine::project::discover(repo.path()).expect("project");
     let mut workspace = Workspace::open(root).expect("workspace");
-    let seen: Mutex<Vec<(String, Option<String>, Option<u64>, Vec<(String, serde_json::Value)>)>> =
-        Mutex::new(Vec::new());
+    let seen: Mutex<Vec<LiveEvent>> = Mutex::new(Vec::new());
     let sink = |event: Event| {
         if let Event::LiveMetrics {
             stage,
@@ -111,7 +121,9 @@ fn engine_events_carry_the_step_and_values() {
             metrics,
         } = event
         {
-            seen.lock().unwrap().push((stage, experiment, step, metrics));
+            seen.lock()
+                .unwrap()
+                .push((stage, experiment, step, metrics));
         }
     };
     let options = retort_engine::exp::run::ExpRunOptions {
@@ -147,7 +159,10 @@ fn temp_runs_print_live_values() {
     assert!(output.status.success(), "{stderr}");
     assert_eq!(
         step_lines(&stderr),
-        ["step 0: acc=0.5 train.loss=1", "step 1: acc=0.6 train.loss=0.5"],
+        [
+            "step 0: acc=0.5 train.loss=1",
+            "step 1: acc=0.6 train.loss=0.5"
+        ],
         "{stderr}"
     );
     // The user's workspace was not touched.
@@ -177,7 +192,10 @@ fn running(repo: &Repo) -> Vec<(String, String, serde_json::Value)> {
                 continue;
             }
             found.push((
-                range["executor"]["name"].as_str().unwrap_or_default().to_string(),
+                range["executor"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 range["name"].as_str().unwrap_or_default().to_string(),
                 range["revs"][0]["data"]["metrics"]["dvclive/metrics.json"]["data"].clone(),
             ));
@@ -209,7 +227,10 @@ fn running_experiments_are_listed_with_their_latest_values() {
     let status = child.wait().unwrap();
     assert!(status.success());
     let (executor, name, metrics) = seen.expect("the workspace run was never listed as running");
-    assert_eq!((executor.as_str(), name.as_str()), ("workspace", "in-workspace"));
+    assert_eq!(
+        (executor.as_str(), name.as_str()),
+        ("workspace", "in-workspace")
+    );
     assert!(metrics["acc"].as_f64().unwrap() >= 0.6, "{metrics}");
     assert!(running(&repo).is_empty());
 
@@ -244,13 +265,19 @@ fn running_experiments_are_listed_with_their_latest_values() {
     });
     assert!(done.is_some(), "{}", repo.retort(&["queue", "status"]));
     let logs = repo.retort(&["queue", "logs", "queued"]);
-    assert!(logs.contains("step 11: acc=1.6 train.loss=0.083333"), "{logs}");
+    assert!(
+        logs.contains("step 11: acc=1.6 train.loss=0.083333"),
+        "{logs}"
+    );
 }
 
 #[test]
 fn digits_example_shows_live_values() {
     let repo = Repo::git_only();
-    copy_dir(&retort_tests::repo_root().join("examples/digits"), repo.path());
+    copy_dir(
+        &retort_tests::repo_root().join("examples/digits"),
+        repo.path(),
+    );
     std::fs::create_dir_all(repo.path().join(".dvc")).unwrap();
     repo.write(".dvc/config", "");
     repo.write(".dvc/.gitignore", "/config.local\n/tmp\n/cache\n");
@@ -270,7 +297,10 @@ fn digits_example_shows_live_values() {
             continue;
         }
         let shown = retort_engine::live::values::format_value(value);
-        assert!(last.contains(&format!("{name}={shown}")), "{name} in {last}");
+        assert!(
+            last.contains(&format!("{name}={shown}")),
+            "{name} in {last}"
+        );
     }
 }
 

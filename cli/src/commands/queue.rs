@@ -195,8 +195,14 @@ fn status(queue: &Queue) -> Result<ExitCode> {
 fn describe_status(queue: &Queue, entry: &QueueEntry) -> String {
     if entry.status == EntryStatus::Running {
         // The latest values the run wrote to its live.json.
-        let dvc_dir = queue.dir().parent().and_then(|exps| exps.parent()).and_then(|tmp| tmp.parent());
-        if let Some(live) = dvc_dir.and_then(|dir| retort_engine::live::show::queued_status(dir, &entry.id)) {
+        let dvc_dir = queue
+            .dir()
+            .parent()
+            .and_then(|exps| exps.parent())
+            .and_then(|tmp| tmp.parent());
+        if let Some(live) =
+            dvc_dir.and_then(|dir| retort_engine::live::show::queued_status(dir, &entry.id))
+        {
             if live.step.is_some() || !live.metrics.is_empty() {
                 return format!("Running ({})", live.summary());
             }

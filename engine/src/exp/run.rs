@@ -121,16 +121,16 @@ pub fn run_in_workspace(
         checkpoints.finish(&repo, &message)?
     } else {
         record_experiment(
-        &repo,
-        &RecordRequest {
-            baseline: baseline.clone(),
-            name: name.clone(),
-            message: options.message.clone(),
-            exp_hash,
-            include: include.clone(),
-            force: options.force,
-        },
-    )?
+            &repo,
+            &RecordRequest {
+                baseline: baseline.clone(),
+                name: name.clone(),
+                message: options.message.clone(),
+                exp_hash,
+                include: include.clone(),
+                force: options.force,
+            },
+        )?
     };
     let untracked = record::untracked_files(&repo)?
         .into_iter()

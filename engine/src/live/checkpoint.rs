@@ -172,7 +172,10 @@ impl CheckpointRecorder for ExpCheckpoints {
         let repo = ExpRepo::open(self.project.clone()).map_err(|error| error.to_string())?;
         let tree = self.tree(&repo).map_err(|error| error.to_string())?;
         let message = match step {
-            Some(step) => format!("dvc: commit checkpoint of {} (stage {stage}, step {step})", self.name),
+            Some(step) => format!(
+                "dvc: commit checkpoint of {} (stage {stage}, step {step})",
+                self.name
+            ),
             None => format!("dvc: commit checkpoint of {} (stage {stage})", self.name),
         };
         let sha = self
@@ -242,7 +245,11 @@ pub fn resolve_checkpoint(repo: &ExpRepo, text: &str) -> Result<Option<ExpRefTar
     else {
         return Ok(None);
     };
-    if let Some(tip) = repo.exp_refs()?.into_iter().find(|target| target.sha == sha) {
+    if let Some(tip) = repo
+        .exp_refs()?
+        .into_iter()
+        .find(|target| target.sha == sha)
+    {
         return Ok(Some(tip));
     }
     containing_experiment(repo, &sha)
@@ -317,12 +324,8 @@ pub fn enqueue_resume(
         ))
     })?;
     let baseline = target.exp_ref.baseline.clone();
-    let name = crate::exp::record::pick_name(
-        repo,
-        &baseline,
-        request.name.as_deref(),
-        request.force,
-    )?;
+    let name =
+        crate::exp::record::pick_name(repo, &baseline, request.name.as_deref(), request.force)?;
     let id = store::new_id();
     let oid = git2::Oid::from_str(&target.sha).git(|| format!("'{}' is not a sha", target.sha))?;
     repo.git

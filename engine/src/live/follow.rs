@@ -207,7 +207,11 @@ mod tests {
         let mut follower = Follower::new(sources, std::slice::from_ref(&root));
         assert_eq!(follower.poll(None), Poll::default());
 
-        std::fs::write(root.join("dvclive/metrics.json"), r#"{"acc": 0.5, "step": 0}"#).unwrap();
+        std::fs::write(
+            root.join("dvclive/metrics.json"),
+            r#"{"acc": 0.5, "step": 0}"#,
+        )
+        .unwrap();
         std::thread::sleep(POLL_INTERVAL);
         let poll = follower.poll(None);
         assert_eq!(poll.values.unwrap().summary(), "step 0: acc=0.5");

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
+use crate::exp::collect::ExpState;
 use crate::exp::collect::{
-    Collector, ExecutorState, ExpExecutor, ExpRange, ExtraEntry, ExtraExperiments,
-    LocalExecutor, ShowOptions,
+    Collector, ExecutorState, ExpExecutor, ExpRange, ExtraEntry, ExtraExperiments, LocalExecutor,
+    ShowOptions,
 };
 use crate::exp::data::FileResult;
 use crate::exp::json::Json;
-use crate::exp::collect::ExpState;
 use crate::exp::ExpRepo;
 
 use super::status::{self, LiveStatus, WORKSPACE_RUN};

@@ -230,7 +230,11 @@ mod tests {
     #[test]
     fn reads_the_dvclive_layout() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "dvclive/plots/metrics/acc.tsv", "step\tacc\n0\t0.5\n1\t0.75\n");
+        write(
+            dir.path(),
+            "dvclive/plots/metrics/acc.tsv",
+            "step\tacc\n0\t0.5\n1\t0.75\n",
+        );
         write(
             dir.path(),
             "dvclive/plots/metrics/train/loss.tsv",

@@ -72,10 +72,9 @@ impl ExtraExperiments for QueueExtras<'_> {
                 row.name = Some(entry.name.clone());
                 if state == ExecutorState::Running {
                     // The latest values the run wrote (its live.json).
-                    if let Some(live) = crate::live::show::queued_status(
-                        &self.repo.project.dvc_dir(),
-                        &entry.id,
-                    ) {
+                    if let Some(live) =
+                        crate::live::show::queued_status(&self.repo.project.dvc_dir(), &entry.id)
+                    {
                         crate::live::show::overlay(&mut row, &live);
                     }
                 }

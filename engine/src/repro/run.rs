@@ -25,16 +25,16 @@ use crate::runcache::{self, DepFacts, OutFacts, StageFacts};
 
 use super::events::{CancelToken, Event, EventSink, RestoreSource, SkipReason};
 use super::execute::{run_command_watched, CommandFailure};
-use crate::live::checkpoint::CheckpointRecorder;
-use crate::live::follow::{Follower, Signal};
-use crate::live::status::LiveStatus;
-use crate::live::values::{LiveValues, Sources};
 use super::plan::{plan, Scope};
 use super::project_lock::{ProjectLock, ProjectLockError};
 use super::state::{self, StageState, StateError};
 use super::status::{self, StageStatus};
 use super::targets::{resolve_targets, TargetError};
 use super::workspace::Workspace;
+use crate::live::checkpoint::CheckpointRecorder;
+use crate::live::follow::{Follower, Signal};
+use crate::live::status::LiveStatus;
+use crate::live::values::{LiveValues, Sources};
 
 /// What to reproduce and how.
 #[derive(Clone, Debug, Default)]

@@ -58,7 +58,10 @@ impl LiveForwarder {
     /// The `$/progress` report (when the command has a token) and the
     /// `retort/progress` notification for an event; `None` for events that
     /// are not live values.
-    pub fn messages(&self, event: &Event) -> Option<(Option<lsp::ProgressParams>, LiveProgressParams)> {
+    pub fn messages(
+        &self,
+        event: &Event,
+    ) -> Option<(Option<lsp::ProgressParams>, LiveProgressParams)> {
         let params = match event {
             Event::LiveMetrics {
                 stage,
