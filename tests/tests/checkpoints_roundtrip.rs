@@ -1,7 +1,7 @@
-//! Checkpoints: steps marked with the real dvclive's `next_step()` in a
+//! Checkpoints. Steps marked with the real dvclive's `next_step()` in a
 //! stage with a `checkpoint: true` output, or with DVC 2's
 //! `.dvc/tmp/DVC_CHECKPOINT` signal, become commits chained on the
-//! experiment ref; `exp show` lists them, `exp apply` and `exp branch` take
+//! experiment ref. `exp show` lists them, `exp apply` and `exp branch` take
 //! them, and `exp run --rev` resumes from one.
 
 mod exp_support;
@@ -61,7 +61,7 @@ fn dvclive_project(dvc: &Path) -> Repo {
     )
 }
 
-/// The commits of an experiment from its tip back to (not including) its
+/// Lists the commits of an experiment from its tip back to (not including) its
 /// baseline.
 fn chain(repo: &Repo, name: &str) -> Vec<String> {
     let (reference, _) = repo.exp(name);
@@ -73,7 +73,7 @@ fn chain(repo: &Repo, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// The dvclive step recorded in a commit.
+/// Reads the dvclive step recorded in a commit.
 fn step_of(repo: &Repo, sha: &str) -> u64 {
     json(&repo.git(&["show", &format!("{sha}:dvclive/metrics.json")]))["step"]
         .as_u64()
@@ -81,7 +81,7 @@ fn step_of(repo: &Repo, sha: &str) -> u64 {
 }
 
 #[test]
-fn dvclive_checkpoints_round_trip_through_show_apply_branch_and_resume() {
+fn dvclive_checkpoints_round_trip() {
     let Some(dvc) = exp_support::dvc() else {
         return;
     };
@@ -178,8 +178,8 @@ fn signal_project(dvc: &Path) -> Repo {
     )
 }
 
-/// Runs retort with a time limit, so a command that waits on a signal
-/// nobody removes fails the test instead of hanging it.
+/// Runs retort with a time limit, so a command that waits on a signal that is
+/// never removed fails the test instead of hanging it.
 fn retort_within(repo: &Repo, args: &[&str], limit: Duration) -> String {
     let mut child = Command::new(retort_tests::retort_bin())
         .args(args)

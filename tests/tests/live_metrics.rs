@@ -1,6 +1,6 @@
-//! Live metrics: a stage script using the real dvclive package, and the
-//! digits example writing the same files by hand, show their values while
-//! they run: in the CLI's log lines (stderr is not a terminal here), through
+//! Live metrics from a stage script that uses the real dvclive package, and
+//! from the digits example that writes the same files by hand. Their values
+//! show while they run: in the CLI's log lines (stderr is not a terminal here), through
 //! the engine's events, in `exp show` and in `queue status`.
 
 mod exp_support;
@@ -21,12 +21,12 @@ type LiveEvent = (
     Vec<(String, serde_json::Value)>,
 );
 
-/// The python of the venv that holds DVC (and dvclive).
+/// Returns the python of the venv that contains DVC (and dvclive).
 fn python_next_to(dvc: &Path) -> PathBuf {
     dvc.parent().expect("dvc's directory").join("python")
 }
 
-/// A dvclive script: `STEPS` steps, `PAUSE` seconds apart, logging `acc`
+/// Builds a dvclive script: `STEPS` steps, `PAUSE` seconds apart, logging `acc`
 /// and the nested `train/loss`.
 fn dvclive_script(steps: u32, pause: f64) -> String {
     format!(
@@ -42,7 +42,7 @@ with Live() as live:
     )
 }
 
-/// A project whose `train` stage runs a dvclive script with `python`.
+/// Creates a project whose `train` stage runs a dvclive script with `python`.
 fn dvclive_project(dvc: &Path, script: &str) -> Repo {
     let repo = Repo::git_only();
     let mut repo = repo;
@@ -62,7 +62,7 @@ fn dvclive_project(dvc: &Path, script: &str) -> Repo {
     repo
 }
 
-/// The `step N: ...` lines a run printed.
+/// Returns the `step N: ...` lines a run printed.
 fn step_lines(stderr: &str) -> Vec<String> {
     stderr
         .lines()
@@ -72,7 +72,7 @@ fn step_lines(stderr: &str) -> Vec<String> {
 }
 
 #[test]
-fn dvclive_values_show_as_log_lines_in_the_cli() {
+fn dvclive_values_print_as_log_lines() {
     let Some(dvc) = exp_support::dvc() else {
         return;
     };
@@ -181,7 +181,7 @@ fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<
     None
 }
 
-/// The running experiments `exp show --json` lists: (executor name, name,
+/// Lists the running experiments that `exp show --json` shows: (executor name, name,
 /// dvclive metrics data).
 fn running(repo: &Repo) -> Vec<(String, String, serde_json::Value)> {
     let shown = json(&repo.retort(&["exp", "show", "--json"]));

@@ -1,6 +1,6 @@
-//! Checkpoints (DVC 2.x, kept by Retort as an opt-in): each step a stage
-//! marks becomes a commit on the experiment's ref, chained on the previous
-//! checkpoint (the first one on the baseline, or on the checkpoint a resumed
+//! Checkpoints (DVC 2.x, kept by Retort as an opt-in). Each step a stage
+//! marks becomes a commit on the experiment's ref. Its parent is the previous
+//! checkpoint, or for the first one the baseline (or the checkpoint a resumed
 //! run started from). The stage's outputs are saved to the cache first, so
 //! the `dvc.lock` in each checkpoint commit restores that step's outputs.
 //!
@@ -43,7 +43,7 @@ pub struct ExpCheckpoints {
     project: ProjectRoot,
     baseline: String,
     name: String,
-    /// What the first checkpoint chains on.
+    /// The commit the first checkpoint chains on.
     start: String,
     source: TreeSource,
     chain: Mutex<Vec<String>>,
@@ -69,7 +69,7 @@ impl ExpCheckpoints {
         }
     }
 
-    /// The checkpoint commits recorded so far, oldest first.
+    /// Returns the checkpoint commits recorded so far, oldest first.
     pub fn recorded(&self) -> Vec<String> {
         self.chain
             .lock()
@@ -77,7 +77,7 @@ impl ExpCheckpoints {
             .clone()
     }
 
-    /// The parent of the next commit.
+    /// Returns the parent of the next commit.
     fn parent(&self) -> String {
         self.recorded()
             .last()
@@ -85,7 +85,7 @@ impl ExpCheckpoints {
             .unwrap_or_else(|| self.start.clone())
     }
 
-    /// Whether the final commit must be chained here rather than recorded
+    /// Tells whether the final commit must be chained here rather than recorded
     /// on the baseline as usual.
     pub fn chains(&self) -> bool {
         self.parent() != self.baseline
@@ -215,7 +215,7 @@ pub fn resolve_tilde(repo: &ExpRepo, text: &str) -> Result<Option<ExpRefTarget>>
     }
 }
 
-/// The experiment whose chain holds commit `sha` (a checkpoint that is not
+/// Finds the experiment whose chain contains commit `sha` (a checkpoint that is not
 /// the tip), with `sha` as the target.
 pub fn containing_experiment(repo: &ExpRepo, sha: &str) -> Result<Option<ExpRefTarget>> {
     for target in repo.exp_refs()? {

@@ -31,7 +31,7 @@ pub enum Signal {
     Checkpoint { file: PathBuf },
 }
 
-/// What one poll found.
+/// The result of one poll.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Poll {
     /// New values, when they differ from the last ones reported.
@@ -62,15 +62,20 @@ impl Follower {
             .cloned()
             .unwrap_or_else(|| sources.root.clone());
         let mut checkpoint_signals: Vec<PathBuf> = Vec::new();
-        for root in signal_roots {
+        for (index, root) in signal_roots.iter().enumerate() {
             let file = dvc(root, CHECKPOINT_SIGNAL);
-            if !checkpoint_signals.contains(&file) {
-                // A signal left behind by an earlier, killed run cannot be
-                // this command's.
-                let _ = std::fs::remove_file(&file);
-                checkpoint_signals.push(file);
+            if checkpoint_signals.contains(&file) {
+                continue;
             }
+            // A signal in the run's own root left by an earlier, killed run
+            // cannot be this command's. The one under DVC_ROOT may belong to
+            // a concurrent run, so it is left alone.
+            if index == 0 {
+                let _ = std::fs::remove_file(&file);
+            }
+            checkpoint_signals.push(file);
         }
+
         let step_signal = dvc(&step_root, STEP_SIGNAL);
         let last_step = read_step_signal(&step_signal);
         let mut follower = Follower {
@@ -111,13 +116,14 @@ impl Follower {
         Poll { values, signal }
     }
 
-    /// The last reading after the command ended, when it differs.
+    /// Reads the files once more after the command ended; returns the values
+    /// when they differ from the last ones reported.
     pub fn finish(&mut self) -> Option<LiveValues> {
         self.changed();
         self.read_new()
     }
 
-    /// The latest values reported.
+    /// Returns the latest values reported.
     pub fn latest(&self) -> &LiveValues {
         &self.last
     }

@@ -14,12 +14,12 @@ use crate::exp::ExpRepo;
 
 use super::status::{self, LiveStatus, WORKSPACE_RUN};
 
-/// The live status of a queued or temporary run, when it is running.
+/// Reads the live status of a queued or temporary run, when it is running.
 pub fn queued_status(dvc_dir: &Path, id: &str) -> Option<LiveStatus> {
     status::read(&status::status_path(dvc_dir, id)).filter(LiveStatus::is_live)
 }
 
-/// The live status of an experiment running in the workspace.
+/// Reads the live status of an experiment running in the workspace.
 pub fn workspace_status(dvc_dir: &Path) -> Option<LiveStatus> {
     queued_status(dvc_dir, WORKSPACE_RUN)
 }
@@ -57,6 +57,7 @@ impl ExtraExperiments for LiveExtras<'_> {
         let Some(baseline) = live.baseline.clone().filter(|sha| baselines.contains(sha)) else {
             return entries;
         };
+
         let collector = Collector::new(self.repo, &self.options);
         let mut row = collector.workspace();
         row.rev = "workspace".to_string();

@@ -13,7 +13,7 @@ use super::values::LiveValues;
 /// The run id of an experiment running in the workspace.
 pub const WORKSPACE_RUN: &str = "workspace";
 
-/// What `live.json` holds.
+/// The contents of `live.json`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveStatus {
     pub experiment: Option<String>,
@@ -59,7 +59,7 @@ impl LiveStatus {
         .summary()
     }
 
-    /// Whether the process that wrote it still runs.
+    /// Tells whether the process that wrote the file still runs.
     pub fn is_live(&self) -> bool {
         crate::queue::executor::process_alive(self.pid)
     }

@@ -61,8 +61,8 @@ pub fn format_value(value: &Value) -> String {
     }
 }
 
-/// Where to read: the project root (absolute), the dvclive directories and
-/// the declared metrics files (both project-relative).
+/// The files to read: the project root (absolute), the dvclive directories
+/// and the declared metrics files (both project-relative).
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     pub root: PathBuf,
@@ -71,7 +71,7 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// Every file whose change means new values, absolute.
+    /// Lists every file whose change means new values, as absolute paths.
     pub fn watched_files(&self) -> Vec<PathBuf> {
         let mut files = Vec::new();
         for dir in &self.dvclive_dirs {
@@ -181,7 +181,7 @@ fn collect_tsv(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The step and value of the last complete row of a dvclive TSV file, whose
+/// Reads the step and value of the last complete row of a dvclive TSV file, whose
 /// header is `step\t<name>` (plus `timestamp` when dvclive logs times).
 fn read_tsv_last(path: &Path, name: &str) -> Option<(Option<u64>, Value)> {
     let text = std::fs::read_to_string(path).ok()?;
@@ -212,7 +212,7 @@ fn read_tsv_last(path: &Path, name: &str) -> Option<(Option<u64>, Value)> {
     Some((step, value))
 }
 
-/// The JSON object form of flattened values, for `live.json` and clients.
+/// Converts flattened values to a JSON object, for `live.json` and clients.
 pub fn metrics_object(metrics: &[(String, Value)]) -> Map<String, Value> {
     metrics.iter().cloned().collect()
 }

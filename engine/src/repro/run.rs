@@ -63,8 +63,9 @@ pub struct ReproOptions {
     /// The caller holds the project lock already, as `exp run` does while it
     /// edits params, runs and commits.
     pub already_locked: bool,
-    /// Where to keep the latest live values of a running stage for other
-    /// processes (`.dvc/tmp/exps/run/<id>/live.json`); removed at the end.
+    /// The file that keeps the latest live values of a running stage for
+    /// other processes (`.dvc/tmp/exps/run/<id>/live.json`). It is removed
+    /// at the end.
     pub live_status: Option<PathBuf>,
     /// Records checkpoints (`exp run`). Without it, checkpoint signals are
     /// acknowledged and nothing is recorded.

@@ -55,9 +55,9 @@ pub struct LiveForwarder {
 }
 
 impl LiveForwarder {
-    /// The `$/progress` report (when the command has a token) and the
-    /// `retort/progress` notification for an event; `None` for events that
-    /// are not live values.
+    /// Builds the `$/progress` report (when the command has a token) and the
+    /// `retort/progress` notification for an event. Returns `None` for events
+    /// that are not live values.
     pub fn messages(
         &self,
         event: &Event,
@@ -195,7 +195,7 @@ mod tests {
     }
 
     #[test]
-    fn live_metrics_become_a_report_and_a_retort_progress_notification() {
+    fn live_metrics_become_two_notifications() {
         let event = Event::LiveMetrics {
             stage: "train".into(),
             experiment: Some("lucid-moth".into()),
