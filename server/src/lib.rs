@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod logging;
 mod lsp;
 
+pub use lsp::{LiveEvents, LiveForwarder, LiveProgress, LiveProgressParams};
 pub use lsp::{RetortProgress, RetortProgressParams};
 
 /// How `retort lsp` was started.

@@ -463,9 +463,19 @@ fn show(repo: &ExpRepo, args: ShowArgs) -> Result<ExitCode> {
         param_deps: args.param_deps,
         force: args.force,
     };
-    // FIXME(queue): pass the queue's ExtraExperiments once it exists, so that
-    // queued, running and failed experiments show up.
-    let states = collect(repo, &options, &NoExtras)?;
+    // Queued, running and failed experiments, and one running in the
+    // workspace, with the latest values they wrote.
+    let queue_extras = retort_engine::queue::extras::QueueExtras {
+        repo,
+        queue: retort_engine::queue::Queue::open(&repo.project.dvc_dir()),
+        options: options.clone(),
+    };
+    let extras = retort_engine::live::show::LiveExtras {
+        repo,
+        options: options.clone(),
+        inner: &queue_extras,
+    };
+    let states = collect(repo, &options, &extras)?;
     if args.json {
         print_json(&states_json(&states))?;
         return Ok(ExitCode::SUCCESS);
