@@ -36,7 +36,8 @@ export function createClient(binary: string, output: vscode.OutputChannel): Lang
   const config = vscode.workspace.getConfiguration('retort');
   const serverOptions: ServerOptions = {
     command: binary,
-    args: ['lsp', '--stdio'],
+    // The client appends `--stdio` itself for the stdio transport.
+    args: ['lsp'],
     transport: TransportKind.stdio,
     options: { env: { ...process.env, RUST_BACKTRACE: '1' } },
   };

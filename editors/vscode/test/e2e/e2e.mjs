@@ -1,0 +1,242 @@
+// End-to-end test of the extension in a real VS Code: code-server (from npm)
+// with the packaged .vsix, driven through headless Debian Chromium by
+// playwright-core, on a fixture git repository.
+//
+// Usage: node e2e.mjs --code-server BIN --vsix FILE --retort BIN --chromium BIN --out DIR
+// Checks: diagnostics of a broken dvc.yaml appear, a hover on a param shows
+// its value, a "Run experiment" lens creates refs/exps, and the Experiments
+// and Plots views render. Screenshots go to DIR.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+import { startCodeServer, stopCodeServer } from './codeServer.mjs';
+import { experimentRefs, makeFixture } from './fixture.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    'code-server': { type: 'string' },
+    vsix: { type: 'string' },
+    retort: { type: 'string' },
+    chromium: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+for (const key of ['code-server', 'vsix', 'retort', 'chromium', 'out']) {
+  if (!opts[key]) throw new Error(`missing --${key}`);
+}
+
+const out = path.resolve(opts.out);
+fs.mkdirSync(out, { recursive: true });
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'retort-vscode-e2e-'));
+const project = makeFixture(root);
+
+const results = [];
+async function check(name, body) {
+  const started = Date.now();
+  try {
+    const note = await body();
+    const skipped = typeof note === 'string' && note.startsWith('skip:');
+    results.push({ name, status: skipped ? 'skipped' : 'passed', note: note ?? '' });
+    console.log(`${skipped ? 'SKIP' : 'ok  '} ${name} (${Date.now() - started} ms)${note ? `: ${note}` : ''}`);
+  } catch (error) {
+    results.push({ name, status: 'failed', note: String(error?.message ?? error) });
+    console.log(`FAIL ${name} (${Date.now() - started} ms): ${error?.stack ?? error}`);
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const settings = {
+  'retort.path': path.resolve(opts.retort),
+  'retort.server.logLevel': 'info',
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'git.enabled': false,
+  'editor.hover.delay': 100,
+  'security.workspace.trust.enabled': false,
+};
+
+// The gallery points at a closed loopback port, so code-server asks no
+// other host for extensions.
+process.env.EXTENSIONS_GALLERY = JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' });
+
+const server = await startCodeServer({
+  bin: opts['code-server'],
+  vsix: path.resolve(opts.vsix),
+  root,
+  settings,
+  log: path.join(out, 'code-server.log'),
+});
+const browser = await chromium.launch({
+  executablePath: opts.chromium,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`) });
+
+  // Runs a palette command by its title.
+  async function palette(title) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+  }
+
+  // Opens a file with Quick Open, optionally at line:column.
+  async function open(file, at = '') {
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(file);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator(`.tab[data-resource-name="${path.basename(file)}"]`).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+    if (at) {
+      await page.keyboard.press('Control+G');
+      await page.locator('.quick-input-widget input.input').fill(`:${at}`);
+      await page.keyboard.press('Enter');
+    }
+    await sleep(300);
+  }
+
+  async function frameWith(selector, timeout = 20_000) {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      for (const frame of page.frames()) {
+        if (await frame.locator(selector).count().catch(() => 0)) return frame;
+      }
+      await sleep(250);
+    }
+    throw new Error(`no webview frame shows ${selector}`);
+  }
+
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(project)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await sleep(1500);
+  await shot('01-workbench');
+
+  await check('diagnostics appear for a broken dvc.yaml', async () => {
+    await open('broken/dvc.yaml');
+    await page.locator('.squiggly-error').first().waitFor({ timeout: 30_000 });
+    await palette('Problems: Focus on Problems View');
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: "unknown key 'outz'" }).first();
+    await problem.waitFor({ timeout: 10_000 });
+    const text = await problem.innerText();
+    await shot('02-diagnostics');
+    return text.replace(/\s+/g, ' ').trim();
+  });
+
+  await check('a hover on a param shows its value', async () => {
+    // Line 7 is "      - train.lr"; column 12 is inside the key.
+    await open('dvc.yaml', '7:12');
+    await palette('Show or Focus Hover');
+    const hover = page.locator('.monaco-hover:visible', { hasText: 'train.lr' }).first();
+    await hover.waitFor({ timeout: 15_000 });
+    const text = (await hover.innerText()).replace(/\s+/g, ' ');
+    await shot('03-hover');
+    if (!text.includes('0.1')) throw new Error(`the hover does not show the value 0.1: ${text}`);
+    await page.keyboard.press('Escape');
+    return text.slice(0, 160);
+  });
+
+  await check('the Experiments view shows the table', async () => {
+    await palette('Retort: Show Experiments');
+    const frame = await frameWith('#experiments');
+    const header = await frame.locator('#experiments thead').innerText();
+    const body = await frame.locator('#experiments tbody').innerText();
+    await shot('04-experiments');
+    for (const needle of ['train.lr', 'Params']) if (!header.includes(needle)) throw new Error(`header lacks ${needle}: ${header}`);
+    if (!body.includes('workspace')) throw new Error(`no workspace row: ${body}`);
+    return `${await frame.locator('#experiments tbody tr').count()} rows`;
+  });
+
+  await check('running a lens creates an experiment', async () => {
+    // The broken file would make the run refuse the project.
+    fs.rmSync(path.join(project, 'broken'), { recursive: true, force: true });
+    await open('dvc.yaml');
+    await palette('View: Close Other Editors in Group').catch(() => undefined);
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Run experiment' }).first();
+    await lens.waitFor({ timeout: 20_000 });
+    await shot('05-lenses');
+    await lens.click();
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('-S train.lr=0.2');
+    await page.keyboard.press('Enter');
+    const deadline = Date.now() + 120_000;
+    let shotRunning = false;
+    while (Date.now() < deadline) {
+      const refs = experimentRefs(project);
+      if (refs.length > 0) {
+        await sleep(1000);
+        await shot('06-experiment-done');
+        return refs.join(', ');
+      }
+      const toasts = (await page.locator('.notifications-toasts').innerText().catch(() => '')).replace(/\s+/g, ' ');
+      if (/does not include yet/.test(toasts)) {
+        await shot('06-experiment-unavailable');
+        return `skip: the server has no experiment engine in this build (${toasts.trim().slice(0, 200)})`;
+      }
+      if (/failed/i.test(toasts) && !/Running/i.test(toasts)) {
+        await shot('06-experiment-failed');
+        throw new Error(`the run failed: ${toasts.trim().slice(0, 400)}`);
+      }
+      if (!shotRunning) {
+        await shot('06-experiment-running');
+        shotRunning = true;
+      }
+      await sleep(500);
+    }
+    await shot('06-experiment-timeout');
+    throw new Error('no ref under refs/exps after 120 s');
+  });
+
+  await check('the Experiments view lists what exists after the run', async () => {
+    await palette('Retort: Show Experiments');
+    const frame = await frameWith('#experiments');
+    await frame.locator('button', { hasText: 'Refresh' }).click();
+    await sleep(1500);
+    const rows = await frame.locator('#experiments tbody tr').count();
+    const refs = experimentRefs(project).filter((ref) => !ref.includes('/exec/'));
+    await shot('07-experiments-after');
+    const body = await frame.locator('#experiments tbody').innerText();
+    if (!body.includes('workspace')) throw new Error(`no workspace row: ${body}`);
+    if (refs.length > 0 && rows < 3) throw new Error(`${refs.length} experiment refs but only ${rows} rows`);
+    return `${rows} rows, ${refs.length} experiment refs`;
+  });
+
+  await check('the Plots view renders', async () => {
+    await palette('Retort: Show Plots');
+    const frame = await frameWith('.toolbar input');
+    await sleep(1500);
+    const charts = await frame.locator('figure[data-plot] svg path').count();
+    const notice = await frame.locator('.notice').allInnerTexts();
+    await shot('08-plots');
+    if (charts === 0 && notice.length === 0) throw new Error('neither a chart nor a notice');
+    return charts > 0 ? `${charts} lines drawn` : `notice: ${notice.join(' ')}`;
+  });
+} finally {
+  await browser.close().catch(() => undefined);
+  stopCodeServer(server.child);
+}
+
+const count = (status) => results.filter((result) => result.status === status).length;
+fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ project, results }, null, 2));
+console.log(`vscode e2e: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
+fs.rmSync(root, { recursive: true, force: true });
+process.exit(count('failed') > 0 ? 1 : 0);
