@@ -44,10 +44,12 @@ async function check(name, body) {
     console.log(`${skipped ? 'SKIP' : 'ok  '} ${name} (${Date.now() - started} ms)${note ? `: ${note}` : ''}`);
   } catch (error) {
     results.push({ name, status: 'failed', note: String(error?.message ?? error) });
+    await failureShot?.(`failed-${results.length}`).catch(() => undefined);
     console.log(`FAIL ${name} (${Date.now() - started} ms): ${error?.stack ?? error}`);
   }
 }
 
+let failureShot;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const settings = {
@@ -86,6 +88,7 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`) });
+  failureShot = shot;
 
   // Runs a palette command by its title.
   async function palette(title) {
@@ -97,21 +100,23 @@ try {
     await page.keyboard.press('Enter');
   }
 
-  // Opens a file with Quick Open, optionally at line:column.
-  async function open(file, at = '') {
-    await page.keyboard.press('Control+P');
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(file);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
-    await page.locator(`.tab[data-resource-name="${path.basename(file)}"]`).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
-    if (at) {
-      await page.keyboard.press('Control+G');
-      await page.locator('.quick-input-widget input.input').fill(`:${at}`);
+  // Opens a file: a top-level one by clicking it in the Explorer (where
+  // dvc.yaml and broken/dvc.yaml differ by tree level), a nested one with
+  // Quick Open on its path.
+  async function open(file) {
+    if (!file.includes('/')) {
+      const row = page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: file }).first();
+      await row.click();
+    } else {
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(file);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 10_000 });
       await page.keyboard.press('Enter');
     }
-    await sleep(300);
+    await page.locator('.breadcrumbs-control', { hasText: path.basename(file) }).first().waitFor({ timeout: 10_000 });
+    await sleep(500);
   }
 
   async function frameWith(selector, timeout = 20_000) {
@@ -142,27 +147,42 @@ try {
   });
 
   await check('a hover on a param shows its value', async () => {
-    // Line 7 is "      - train.lr"; column 12 is inside the key.
-    await open('dvc.yaml', '7:12');
-    await palette('Show or Focus Hover');
+    // Moves the mouse over the key in params:, as a user would.
+    await open('dvc.yaml');
+    const key = page.locator('.monaco-editor .view-line span', { hasText: /^train\.lr$/ }).first();
+    await key.waitFor({ timeout: 10_000 });
+    await key.hover();
     const hover = page.locator('.monaco-hover:visible', { hasText: 'train.lr' }).first();
     await hover.waitFor({ timeout: 15_000 });
     const text = (await hover.innerText()).replace(/\s+/g, ' ');
     await shot('03-hover');
-    if (!text.includes('0.1')) throw new Error(`the hover does not show the value 0.1: ${text}`);
+    if (!text.includes('0.3')) throw new Error(`the hover does not show the workspace value 0.3: ${text}`);
     await page.keyboard.press('Escape');
     return text.slice(0, 160);
   });
 
-  await check('the Experiments view shows the table', async () => {
+  await check('the Experiments view shows, sorts and diffs the table', async () => {
     await palette('Retort: Show Experiments');
     const frame = await frameWith('#experiments');
     const header = await frame.locator('#experiments thead').innerText();
     const body = await frame.locator('#experiments tbody').innerText();
+    for (const needle of ['Params', 'Metrics', 'train.lr', 'acc']) {
+      if (!header.includes(needle)) throw new Error(`header lacks ${needle}: ${header}`);
+    }
+    if (!body.includes('workspace') || !body.includes('HEAD')) throw new Error(`rows: ${body}`);
+    await frame.locator('#experiments th[data-column="train.lr"]').click();
+    const sorted = await frame.locator('#experiments th[data-column="train.lr"]').innerText();
+    if (!sorted.includes('▲')) throw new Error(`no sort mark after a click: ${sorted}`);
+    await frame.locator('#experiments tbody tr').nth(0).click();
+    await frame.locator('#experiments tbody tr').nth(1).click();
+    await frame.locator('#diff table').waitFor({ timeout: 5_000 });
+    const diff = (await frame.locator('#diff').innerText()).replace(/\s+/g, ' ');
     await shot('04-experiments');
-    for (const needle of ['train.lr', 'Params']) if (!header.includes(needle)) throw new Error(`header lacks ${needle}: ${header}`);
-    if (!body.includes('workspace')) throw new Error(`no workspace row: ${body}`);
-    return `${await frame.locator('#experiments tbody tr').count()} rows`;
+    if (!/train\.lr 0\.3 0\.1 -0\.2/.test(diff)) throw new Error(`the diff of workspace and HEAD is wrong: ${diff}`);
+    // Leave the selection empty for the checks that follow.
+    await frame.locator('#experiments tbody tr').nth(0).click();
+    await frame.locator('#experiments tbody tr').nth(1).click();
+    return diff.slice(0, 160);
   });
 
   await check('running a lens creates an experiment', async () => {

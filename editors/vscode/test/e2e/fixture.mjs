@@ -51,9 +51,13 @@ export function makeFixture(root) {
   fs.writeFileSync(path.join(dir, 'dvc.yaml'), PIPELINE);
   fs.writeFileSync(path.join(dir, 'params.yaml'), 'train:\n  lr: 0.1\n  epochs: 3\n');
   fs.writeFileSync(path.join(dir, 'train.py'), TRAIN);
+  // Committed results, so HEAD has metrics and plot data.
+  execFileSync('python3', ['train.py'], { cwd: dir });
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, '-c', 'user.name=Retort E2E', '-c', 'user.email=e2e@localhost', 'add', '-A');
   git(dir, '-c', 'user.name=Retort E2E', '-c', 'user.email=e2e@localhost', 'commit', '-q', '-m', 'fixture');
+  // Not committed: a changed param, so the workspace differs from HEAD.
+  fs.writeFileSync(path.join(dir, 'params.yaml'), 'train:\n  lr: 0.3\n  epochs: 3\n');
   // Not committed: the test deletes it before running the experiment.
   fs.mkdirSync(path.join(dir, 'broken'));
   fs.writeFileSync(path.join(dir, 'broken', 'dvc.yaml'), BROKEN);
