@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -11,4 +12,7 @@ export default tseslint.config(
       eqeqeq: 'error',
     },
   },
+  // The end-to-end scripts run in Node; the webview scripts in a browser.
+  { files: ['test/e2e/**', 'esbuild.mjs'], languageOptions: { globals: globals.node } },
+  { files: ['src/webview/**'], languageOptions: { globals: globals.browser } },
 );

@@ -39,9 +39,11 @@ interface ViewState {
   sort: SortSpec | null;
   collapsed: string[];
   selected: string[];
+  /// Whether the diff of the two selected rows is shown.
+  diff: boolean;
 }
 
-const saved = (vscode.getState() as ViewState | undefined) ?? { sort: null, collapsed: [], selected: [] };
+const saved = (vscode.getState() as ViewState | undefined) ?? { sort: null, collapsed: [], selected: [], diff: false };
 let state: ViewState = saved;
 let table: Table | null = null;
 let trusted = true;
@@ -65,7 +67,7 @@ function toggleSelected(row: ExpRow): void {
   const selected = state.selected.includes(row.id)
     ? state.selected.filter((id) => id !== row.id)
     : [...state.selected, row.id].slice(-2);
-  update({ selected });
+  update({ selected, diff: false });
 }
 
 function header(view: Table): HTMLElement {
@@ -135,7 +137,7 @@ function toolbar(view: Table): HTMLElement {
     button('Apply', act('apply'), trusted && !!one, why),
     button('Branch', act('branch'), trusted && !!one, why),
     button('Remove', act('remove'), trusted && !!one, why),
-    button('Diff', () => render(), chosen.length === 2, 'Select two rows'),
+    button('Diff', () => update({ diff: true }), chosen.length === 2, 'Compare the two selected rows'),
     button(
       'Plot',
       () => vscode.postMessage({ type: 'plot', revisions: chosen.map(plotRevision) }),
@@ -148,7 +150,7 @@ function toolbar(view: Table): HTMLElement {
 function diffPane(view: Table): HTMLElement {
   const chosen = state.selected.map((id) => findRow(view, id)).filter((row): row is ExpRow => row !== undefined);
   const pane = el('div', { id: 'diff' });
-  if (chosen.length !== 2) return pane;
+  if (!state.diff || chosen.length !== 2) return pane;
   const [from, to] = chosen;
   const entries = diffRows(view, from, to);
   pane.append(el('h3', {}, `${rowLabel(from)} → ${rowLabel(to)}`));

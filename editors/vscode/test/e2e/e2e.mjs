@@ -175,6 +175,7 @@ try {
     if (!sorted.includes('▲')) throw new Error(`no sort mark after a click: ${sorted}`);
     await frame.locator('#experiments tbody tr').nth(0).click();
     await frame.locator('#experiments tbody tr').nth(1).click();
+    await frame.locator('.toolbar button', { hasText: 'Diff' }).click();
     await frame.locator('#diff table').waitFor({ timeout: 5_000 });
     const diff = (await frame.locator('#diff').innerText()).replace(/\s+/g, ' ');
     await shot('04-experiments');
@@ -257,6 +258,6 @@ try {
 
 const count = (status) => results.filter((result) => result.status === status).length;
 fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ project, results }, null, 2));
-console.log(`vscode e2e: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
+console.log(`vscode-e2e: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
 fs.rmSync(root, { recursive: true, force: true });
 process.exit(count('failed') > 0 ? 1 : 0);
