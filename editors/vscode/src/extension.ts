@@ -50,7 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const plots = new PlotsPanel(context.extensionUri, runner);
   registerCommands(context, runner, {
     showExperiments: () => experiments.show(),
-    showPlots: (revisions) => plots.show(revisions),
+    showPlots: (revisions, labels) => plots.show(revisions, labels),
   });
   context.subscriptions.push(
     runner.onDidChangeExperiments(() => experiments.refreshSoon()),

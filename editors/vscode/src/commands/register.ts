@@ -11,7 +11,7 @@ import { diffDocument } from './diffDocument';
 
 export interface Views {
   showExperiments(): void;
-  showPlots(revisions?: string[]): void;
+  showPlots(revisions?: string[], labels?: Record<string, string>): void;
 }
 
 type Args = Record<string, unknown>;
@@ -73,7 +73,12 @@ export function registerCommands(context: vscode.ExtensionContext, runner: Runne
     return runner.run('retort.queue.start', { jobs }, 'Run Queue');
   });
   register('retort.showExperiments', () => views.showExperiments());
-  register('retort.showPlots', (revisions) => views.showPlots(Array.isArray(revisions) ? revisions.map(String) : undefined));
+  register('retort.showPlots', (revisions, labels) =>
+    views.showPlots(
+      Array.isArray(revisions) ? revisions.map(String) : undefined,
+      typeof labels === 'object' && labels !== null ? (labels as Record<string, string>) : undefined,
+    ),
+  );
 
   register('retort.applyExperiment', async (given) => {
     const name = experimentArg(given) ?? (await pickExperiment(runner, 'Apply Experiment').then((row) => row && experimentRef(row)));

@@ -78,11 +78,74 @@ function lookup(data: Rec, revisions: string[], plotId: string, revision: string
   return undefined;
 }
 
+/// The y field a Vega-Lite spec plots: its own encoding, or the first
+/// layer's.
+function yField(spec: Json): string | undefined {
+  if (!isObject(spec)) return undefined;
+  const encoding = isObject(spec.encoding) ? spec.encoding : {};
+  if (isObject(encoding.y) && typeof encoding.y.field === 'string') return encoding.y.field;
+  for (const layer of Array.isArray(spec.layer) ? spec.layer : []) {
+    const found = yField(layer);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/// Charts from the `dvc plots diff --json` shape, `{data: {id: [entry]}}`,
+/// where each vega entry holds its records (tagged with `rev`, and with
+/// `field` when several fields share the chart) and names x and y in its
+/// encoding.
+function dvcCharts(plots: Rec, revisions: string[]): Chart[] {
+  const charts: Chart[] = [];
+  for (const [id, entries] of Object.entries(plots)) {
+    const series = new Map<string, Series>();
+    let xName = 'step';
+    for (const entry of Array.isArray(entries) ? entries : []) {
+      if (!isObject(entry) || entry.type !== 'vega' || !isObject(entry.content)) continue;
+      const content = entry.content;
+      const encoding = isObject(content.encoding) ? content.encoding : {};
+      if (isObject(encoding.x) && typeof encoding.x.field === 'string') xName = encoding.x.field;
+      const y = yField(content);
+      const values = isObject(content.data) && Array.isArray(content.data.values) ? content.data.values : [];
+      if (!y) continue;
+      values.forEach((record, index) => {
+        if (!isObject(record)) return;
+        const revision = typeof record.rev === 'string' ? record.rev : 'workspace';
+        const label = typeof record.field === 'string' ? record.field : y;
+        const xv = xName in record ? toNumber(record[xName]) : index;
+        const yv = toNumber(record[y]);
+        if (xv === null || yv === null) return;
+        const key = `${revision}\u0000${label}`;
+        if (!series.has(key)) series.set(key, { revision, y: label, points: [] });
+        series.get(key)?.points.push([xv, yv]);
+      });
+    }
+    const order = (revision: string) => {
+      const index = revisions.indexOf(revision);
+      return index < 0 ? revisions.length : index;
+    };
+    const sorted = [...series.values()].sort((a, b) => order(a.revision) - order(b.revision));
+    if (sorted.length > 0) charts.push({ id, x: xName, series: sorted });
+  }
+  return charts;
+}
+
+/// Messages of plots that could not be read in some revision (the `errors`
+/// of the `dvc plots diff --json` shape).
+export function plotErrors(result: Json): string[] {
+  if (!isObject(result) || !isObject(result.data) || !Array.isArray(result.data.errors)) return [];
+  return result.data.errors
+    .filter(isObject)
+    .map((error) => `${typeof error.rev === 'string' ? `${error.rev}: ` : ''}${String(error.msg ?? error.type ?? 'error')}`);
+}
+
 /// Builds one chart per plot that has data, with one series per revision
 /// and y field. Without a declared x, points are numbered in file order
 /// (DVC's `step` default); without a declared y, every numeric field but x.
 export function buildCharts(result: Json): Chart[] {
   if (!isObject(result) || !isObject(result.data)) return [];
+  const revisionList = Array.isArray(result.revisions) ? result.revisions.map(String) : [];
+  if (isObject(result.data.data)) return dvcCharts(result.data.data, revisionList);
   const revisions = Array.isArray(result.revisions) ? result.revisions.map(String) : [];
   const plots = Array.isArray(result.plots) ? result.plots.filter(isObject) : [];
   const charts: Chart[] = [];
@@ -154,7 +217,10 @@ export function renderSvg(chart: Chart, width = 480, height = 280): string {
     parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y}" y2="${y}" stroke="currentColor" stroke-opacity="0.1"/>`);
     parts.push(`<text x="${margin.left - 4}" y="${y}" text-anchor="end" dominant-baseline="middle" font-size="10" fill="currentColor">${tick}</text>`);
   }
-  for (const tick of ticks(xMin, xMax)) {
+  // Steps and epochs are whole numbers; half-step ticks would mislead.
+  const wholeX = all.every(([x]) => Number.isInteger(x));
+  const xTicks = ticks(xMin, xMax).filter((tick) => !wholeX || Number.isInteger(tick));
+  for (const tick of xTicks) {
     const x = sx(tick).toFixed(1);
     parts.push(`<text x="${x}" y="${margin.top + plotH + 14}" text-anchor="middle" font-size="10" fill="currentColor">${tick}</text>`);
   }

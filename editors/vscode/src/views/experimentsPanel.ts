@@ -11,7 +11,7 @@ type FromWebview =
   | { type: 'ready' }
   | { type: 'refresh' }
   | { type: 'action'; action: 'apply' | 'branch' | 'remove'; experiment: string }
-  | { type: 'plot'; revisions: string[] };
+  | { type: 'plot'; revisions: string[]; labels: Record<string, string> };
 
 export class ExperimentsPanel {
   private panel: vscode.WebviewPanel | undefined;
@@ -65,7 +65,7 @@ export class ExperimentsPanel {
         break;
       }
       case 'plot':
-        void vscode.commands.executeCommand('retort.showPlots', message.revisions);
+        void vscode.commands.executeCommand('retort.showPlots', message.revisions, message.labels);
         break;
     }
   }

@@ -10,6 +10,8 @@ import { webviewHtml } from './html';
 export class PlotsPanel {
   private panel: vscode.WebviewPanel | undefined;
   private revisions: string[] = ['workspace', 'HEAD'];
+  /// Names to show for revisions, such as an experiment's name for its commit.
+  private labels: Record<string, string> = {};
   private pending: NodeJS.Timeout | undefined;
 
   constructor(
@@ -17,8 +19,9 @@ export class PlotsPanel {
     private readonly runner: Runner,
   ) {}
 
-  show(revisions?: string[]): void {
+  show(revisions?: string[], labels?: Record<string, string>): void {
     if (revisions && revisions.length > 0) this.revisions = revisions;
+    if (labels) this.labels = { ...this.labels, ...labels };
     if (this.panel) {
       this.panel.reveal();
       void this.refresh();
@@ -50,6 +53,6 @@ export class PlotsPanel {
   async refresh(): Promise<void> {
     if (!this.panel) return;
     const result = await this.runner.request('retort/plots', { revisions: this.revisions });
-    await this.panel?.webview.postMessage({ type: 'plots', result: result ?? null, revisions: this.revisions });
+    await this.panel?.webview.postMessage({ type: 'plots', result: result ?? null, revisions: this.revisions, labels: this.labels });
   }
 }

@@ -33,6 +33,7 @@ tr.baseline td.name { font-weight: bold; }
 .state-failed { background: var(--vscode-charts-red); color: white; }
 .fold { cursor: pointer; display: inline-block; width: 1em; }
 #diff { margin-top: 12px; }
+.scroll { overflow-x: auto; }
 `);
 
 interface ViewState {
@@ -140,7 +141,12 @@ function toolbar(view: Table): HTMLElement {
     button('Diff', () => update({ diff: true }), chosen.length === 2, 'Compare the two selected rows'),
     button(
       'Plot',
-      () => vscode.postMessage({ type: 'plot', revisions: chosen.map(plotRevision) }),
+      () =>
+        vscode.postMessage({
+          type: 'plot',
+          revisions: chosen.map(plotRevision),
+          labels: Object.fromEntries(chosen.map((row) => [plotRevision(row), rowLabel(row)])),
+        }),
       chosen.length > 0,
       'Plot the selected rows',
     ),
@@ -196,7 +202,7 @@ function render(): void {
   if (!trusted) {
     app.append(el('div', { class: 'notice' }, 'Restricted mode: the table is read-only until you trust this workspace.'));
   }
-  app.append(el('table', { id: 'experiments' }, header(view), body(view)));
+  app.append(el('div', { class: 'scroll' }, el('table', { id: 'experiments' }, header(view), body(view))));
   app.append(diffPane(view));
 }
 

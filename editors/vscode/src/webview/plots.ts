@@ -1,7 +1,7 @@
 // The Plots webview: one SVG line chart per plot, one line per revision
 // and field, with a legend and a field to change the revisions shown.
 
-import { buildCharts, renderSvg, seriesColor } from '../model/plots';
+import { buildCharts, plotErrors, renderSvg, seriesColor } from '../model/plots';
 import { addStyle, button, el, vscode } from './dom';
 
 addStyle(`
@@ -14,6 +14,7 @@ input { width: 40em; background: var(--vscode-input-background); color: var(--vs
 `);
 
 let revisions: string[] = [];
+let labels: Record<string, string> = {};
 
 function render(result: unknown): void {
   const app = document.getElementById('app');
@@ -27,6 +28,7 @@ function render(result: unknown): void {
     app.append(el('div', { class: 'notice' }, 'The language server did not answer retort/plots.'));
     return;
   }
+  for (const error of plotErrors(result)) app.append(el('div', { class: 'notice error' }, error));
   const charts = buildCharts(result);
   const defined = (result as { plots?: unknown[] }).plots?.length ?? 0;
   if (charts.length === 0) {
@@ -52,7 +54,7 @@ function render(result: unknown): void {
     chart.series.forEach((series, index) => {
       const swatch = el('span', { class: 'swatch' });
       swatch.style.background = seriesColor(index);
-      legend.append(el('span', {}, swatch, `${series.revision} · ${series.y}`));
+      legend.append(el('span', {}, swatch, `${labels[series.revision] ?? series.revision} · ${series.y}`));
     });
     figure.append(legend);
     container.append(figure);
@@ -61,9 +63,10 @@ function render(result: unknown): void {
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
-  const message = event.data as { type: string; result: unknown; revisions: string[] };
+  const message = event.data as { type: string; result: unknown; revisions: string[]; labels: Record<string, string> };
   if (message.type !== 'plots') return;
   revisions = message.revisions;
+  labels = message.labels ?? {};
   render(message.result);
 });
 

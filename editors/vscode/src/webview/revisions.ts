@@ -1,8 +1,9 @@
-// Revision names `retort/plots` takes for a table row. Shared by the
-// webview and the extension, so it lives apart from VS Code imports.
+// Revision names `retort/plots` takes for a table row. Experiments go by
+// their commit, which every plots backend resolves (names need the
+// experiments refs to be searched).
 
 export function plotRevision(row: { kind: string; rev: string; name: string | null }): string {
   if (row.kind === 'workspace') return 'workspace';
   if (row.kind === 'baseline') return row.name === 'HEAD' ? 'HEAD' : row.rev;
-  return row.name ?? row.rev;
+  return row.rev;
 }
