@@ -186,11 +186,17 @@ try {
     return diff.slice(0, 160);
   });
 
+  // What the run showed while it ran: the status bar item, and the number of
+  // workspace points the Plots view drew at each poll.
+  const live = { status: '', counts: [] };
+
   await check('running a lens creates an experiment', async () => {
     // The broken file would make the run refuse the project.
     fs.rmSync(path.join(project, 'broken'), { recursive: true, force: true });
+    await page.locator('.tab', { hasText: 'Experiments' }).locator('.codicon-close').click().catch(() => undefined);
+    await palette('Retort: Show Plots');
+    const plots = await frameWith('.toolbar input');
     await open('dvc.yaml');
-    await palette('View: Close Other Editors in Group').catch(() => undefined);
     const lens = page.locator('.codelens-decoration a', { hasText: 'Run experiment' }).first();
     await lens.waitFor({ timeout: 20_000 });
     await shot('05-lenses');
@@ -217,14 +223,33 @@ try {
         await shot('06-experiment-failed');
         throw new Error(`the run failed: ${toasts.trim().slice(0, 400)}`);
       }
-      if (!shotRunning) {
+      const status = await page.locator('.statusbar-item', { hasText: 'Retort:' }).allInnerTexts();
+      if (status.length > 0) live.status = status.join(' ');
+      const workspace = plots.locator('figure[data-plot="loss.csv"] path', { hasText: 'workspace' });
+      if (await workspace.count()) {
+        const d = (await workspace.first().getAttribute('d')) ?? '';
+        const points = (d.match(/[ML]/g) ?? []).length;
+        if (live.counts.at(-1) !== points) live.counts.push(points);
+      }
+      if (!shotRunning && status.length > 0) {
         await shot('06-experiment-running');
         shotRunning = true;
       }
-      await sleep(500);
+      await sleep(200);
     }
     await shot('06-experiment-timeout');
     throw new Error('no ref under refs/exps after 120 s');
+  });
+
+  await check('a run shows in the status bar and redraws the plot live', async () => {
+    if (experimentRefs(project).length === 0) return 'skip: no experiment ran';
+    if (!live.status.includes('Retort: Run Experiment')) throw new Error(`no status bar item during the run: '${live.status}'`);
+    // The fixture had 3 points; the run rewrites loss.csv with 1, 2, then 3.
+    const grew = live.counts.some((count, index) => index > 0 && count > live.counts[index - 1]);
+    if (!live.counts.some((count) => count < 3) || !grew) {
+      throw new Error(`the workspace line did not grow during the run: point counts seen ${JSON.stringify(live.counts)}`);
+    }
+    return `status '${live.status.trim()}', workspace points seen ${live.counts.join(' → ')}`;
   });
 
   await check('the Experiments view lists what exists after the run', async () => {

@@ -25,15 +25,21 @@ const PIPELINE = `stages:
 `;
 
 // Reads the two params without a YAML library, so only python3 is needed.
-const TRAIN = `import json, re
+// Writes loss.csv after every step and pauses, so a run lasts a few seconds
+// and the editor can show it live.
+const TRAIN = `import json, os, re, time
 text = open("params.yaml").read()
 lr = float(re.search(r"lr: *([0-9.e-]+)", text).group(1))
 epochs = int(re.search(r"epochs: *([0-9]+)", text).group(1))
 loss = [1.0 / (1 + lr * (step + 1)) for step in range(epochs)]
-with open("loss.csv", "w") as out:
-    out.write("step,loss\\n")
-    for step, value in enumerate(loss):
-        out.write(f"{step},{value}\\n")
+pause = float(os.environ.get("TRAIN_PAUSE", "1.5"))
+for done in range(1, epochs + 1):
+    with open("loss.csv.tmp", "w") as out:
+        out.write("step,loss\\n")
+        for step, value in enumerate(loss[:done]):
+            out.write(f"{step},{value}\\n")
+    os.replace("loss.csv.tmp", "loss.csv")
+    time.sleep(pause)
 json.dump({"loss": loss[-1], "acc": 1 - loss[-1]}, open("metrics.json", "w"))
 `;
 
@@ -52,7 +58,7 @@ export function makeFixture(root) {
   fs.writeFileSync(path.join(dir, 'params.yaml'), 'train:\n  lr: 0.1\n  epochs: 3\n');
   fs.writeFileSync(path.join(dir, 'train.py'), TRAIN);
   // Committed results, so HEAD has metrics and plot data.
-  execFileSync('python3', ['train.py'], { cwd: dir });
+  execFileSync('python3', ['train.py'], { cwd: dir, env: { ...process.env, TRAIN_PAUSE: '0' } });
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, '-c', 'user.name=Retort E2E', '-c', 'user.email=e2e@localhost', 'add', '-A');
   git(dir, '-c', 'user.name=Retort E2E', '-c', 'user.email=e2e@localhost', 'commit', '-q', '-m', 'fixture');
