@@ -17,7 +17,7 @@ function freePort() {
   });
 }
 
-export async function startCodeServer({ bin, vsix, root, settings, log }) {
+export async function startCodeServer({ bin, vsix, root, settings, log, trust = false }) {
   const userData = path.join(root, 'user-data');
   const extensions = path.join(root, 'extensions');
   const config = path.join(root, 'config.yaml');
@@ -37,7 +37,8 @@ export async function startCodeServer({ bin, vsix, root, settings, log }) {
       '--auth', 'none',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      // With trust on, a folder nobody trusted opens in Restricted Mode.
+      ...(trust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
     ],
     { env, stdio: ['ignore', out, out], detached: true },

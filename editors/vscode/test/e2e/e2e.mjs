@@ -296,6 +296,53 @@ try {
   stopCodeServer(server.child);
 }
 
+// A second session in Restricted Mode: read-only features stay, lenses and
+// commands that run or write do not.
+const restrictedRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'retort-vscode-e2e-restricted-'));
+const restrictedProject = makeFixture(restrictedRoot);
+const restricted = await startCodeServer({
+  bin: opts['code-server'],
+  vsix: path.resolve(opts.vsix),
+  root: restrictedRoot,
+  settings: { ...settings, 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' },
+  log: path.join(out, 'code-server-restricted.log'),
+  trust: true,
+});
+const browser2 = await chromium.launch({
+  executablePath: opts.chromium,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser2.newPage({ viewport: { width: 1400, height: 900 } });
+  failureShot = (name) => page.screenshot({ path: path.join(out, `${name}.png`) });
+  await page.goto(`${restricted.url}/?folder=${encodeURIComponent(restrictedProject)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await check('in Restricted Mode diagnostics stay and running lenses go', async () => {
+    const banner = page.locator('.statusbar-item', { hasText: 'Restricted Mode' });
+    await banner.first().waitFor({ timeout: 20_000 });
+    await page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: 'dvc.yaml' }).first().click();
+    const lenses = page.locator('.codelens-decoration a');
+    await lenses.first().waitFor({ timeout: 20_000 });
+    await sleep(1000);
+    const titles = (await lenses.allInnerTexts()).map((text) => text.trim());
+    // The server still checks every pipeline file, opened or not.
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input.input').fill('>Problems: Focus on Problems View');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Focus on Problems' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.markers-panel .monaco-list-row', { hasText: "unknown key 'outz'" }).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(out, '09-restricted.png') });
+    if (titles.some((title) => /Run (stage|experiment)/.test(title))) throw new Error(`running lenses shown: ${titles.join(' | ')}`);
+    if (titles.length === 0) throw new Error('no read-only lens either');
+    return `lenses: ${titles.join(' | ')}`;
+  });
+} finally {
+  await browser2.close().catch(() => undefined);
+  stopCodeServer(restricted.child);
+  fs.rmSync(restrictedRoot, { recursive: true, force: true });
+}
+
 const count = (status) => results.filter((result) => result.status === status).length;
 fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ project, results }, null, 2));
 console.log(`vscode-e2e: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
