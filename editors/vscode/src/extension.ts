@@ -66,7 +66,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const hooks = {
     progress: (event: ProgressEvent) => {
       status.progress(event);
-      // New points appear while stages run; the table changes when they end.
+      // New points appear while stages run, and the table changes when they end.
       if (event.kind === 'output' || event.kind === 'stage-finished') plots.refreshSoon();
       if (event.kind === 'end' || event.kind === 'stage-finished') experiments.refreshSoon();
     },

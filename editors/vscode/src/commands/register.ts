@@ -1,6 +1,6 @@
 // The palette commands. Lenses reach the same commands (see
 // server/lenses.ts), so a lens and the palette behave alike: both ask for
-// overrides, show progress and refuse to run in an untrusted workspace.
+// overrides, show progress and are disabled in an untrusted workspace.
 
 import * as vscode from 'vscode';
 

@@ -13,7 +13,7 @@ import {
 import { isReadOnlyCommand } from '../model/trust';
 import { RunStatus } from '../statusBar';
 
-/// The server's answer to every command (docs/lsp-extensions.md).
+/// Result of every server command (docs/lsp-extensions.md).
 export interface CommandResult {
   command: string;
   status: 'ok' | 'failed' | 'cancelled' | 'unavailable';

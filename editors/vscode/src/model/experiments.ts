@@ -62,8 +62,8 @@ function asScalar(value: Json): Scalar {
   return JSON.stringify(value);
 }
 
-/// Flattens nested objects into dotted keys, as `exp show` does; lists stay
-/// one value.
+/// Flattens nested objects into dotted keys, as `exp show` does. A list
+/// stays one value.
 export function flatten(value: Json, prefix = '', out: Record<string, Scalar> = {}): Record<string, Scalar> {
   if (isObject(value)) {
     for (const [key, inner] of Object.entries(value)) {
@@ -121,7 +121,8 @@ export function readRow(raw: Json, baselineHint: string | null = null): ExpRow[]
   if (rev === 'workspace') kind = 'workspace';
   else if (declared === 'experiment' || declared === 'queued' || baseline !== null) kind = 'experiment';
   else kind = 'baseline';
-  const state = kind === 'experiment' ? readState(raw) : raw.error ? 'failed' : 'success';
+  let state: RowState = raw.error ? 'failed' : 'success';
+  if (kind === 'experiment') state = readState(raw);
   const row: ExpRow = {
     id: name && kind === 'experiment' ? `${rev}:${name}` : rev,
     rev,
@@ -135,7 +136,7 @@ export function readRow(raw: Json, baselineHint: string | null = null): ExpRow[]
     children: [],
   };
   const rows = [row];
-  // DVC's nested form: each experiment entry holds its commits under `revs`.
+  // DVC's nested form: each experiment entry lists its commits under `revs`.
   if (Array.isArray(raw.experiments)) {
     for (const entry of raw.experiments) {
       if (!isObject(entry)) continue;
@@ -223,7 +224,9 @@ export function cell(row: ExpRow, column: Column): Scalar | undefined {
 function compareCells(a: Scalar | undefined, b: Scalar | undefined, descending: boolean): number {
   const missingA = a === undefined || a === null;
   const missingB = b === undefined || b === null;
-  if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
+  if (missingA && missingB) return 0;
+  if (missingA) return 1;
+  if (missingB) return -1;
   let order: number;
   if (typeof a === 'number' && typeof b === 'number') order = a - b;
   else if (typeof a === 'number') order = -1;
@@ -232,8 +235,8 @@ function compareCells(a: Scalar | undefined, b: Scalar | undefined, descending: 
   return descending ? -order : order;
 }
 
-/// Sorts experiments within each baseline; the workspace and baselines keep
-/// their order (a baseline is a commit, its place is history's).
+/// Sorts experiments within each baseline. The workspace and the baselines
+/// keep their order, because a baseline's place is its place in history.
 export function sortTable(table: Table, sort: SortSpec | null): Table {
   if (!sort) return table;
   const column = table.columns.find((candidate) => candidate.id === sort.column);

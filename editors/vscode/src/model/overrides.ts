@@ -1,7 +1,7 @@
 // Turns what the user types after "Run Experiment" into the `set` list the
 // server's `retort.exp.run` and `retort.exp.queue` take. Users paste either
 // the command-line form (`-S lr=0.1 -S epochs=5`) or a plain list
-// (`lr=0.1, epochs=5`); both mean the same overrides.
+// (`lr=0.1, epochs=5`), and both mean the same overrides.
 
 export interface ParsedOverrides {
   set: string[];

@@ -92,7 +92,7 @@ function yField(spec: Json): string | undefined {
 }
 
 /// Charts from the `dvc plots diff --json` shape, `{data: {id: [entry]}}`,
-/// where each vega entry holds its records (tagged with `rev`, and with
+/// where each vega entry contains its records (tagged with `rev`, and with
 /// `field` when several fields share the chart) and names x and y in its
 /// encoding.
 function dvcCharts(plots: Rec, revisions: string[]): Chart[] {
@@ -141,7 +141,8 @@ export function plotErrors(result: Json): string[] {
 
 /// Builds one chart per plot that has data, with one series per revision
 /// and y field. Without a declared x, points are numbered in file order
-/// (DVC's `step` default); without a declared y, every numeric field but x.
+/// (DVC's `step` default). Without a declared y, every numeric field but x
+/// is drawn.
 export function buildCharts(result: Json): Chart[] {
   if (!isObject(result) || !isObject(result.data)) return [];
   const revisionList = Array.isArray(result.revisions) ? result.revisions.map(String) : [];
@@ -217,7 +218,7 @@ export function renderSvg(chart: Chart, width = 480, height = 280): string {
     parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y}" y2="${y}" stroke="currentColor" stroke-opacity="0.1"/>`);
     parts.push(`<text x="${margin.left - 4}" y="${y}" text-anchor="end" dominant-baseline="middle" font-size="10" fill="currentColor">${tick}</text>`);
   }
-  // Steps and epochs are whole numbers; half-step ticks would mislead.
+  // Steps and epochs are whole numbers, so half-step ticks would mislead.
   const wholeX = all.every(([x]) => Number.isInteger(x));
   const xTicks = ticks(xMin, xMax).filter((tick) => !wholeX || Number.isInteger(tick));
   for (const tick of xTicks) {

@@ -1,5 +1,5 @@
-// Which server commands may run in an untrusted workspace. Reading the
-// project is safe; anything that runs stage commands, writes files or moves
+// Server commands allowed in an untrusted workspace. Reading the project is
+// safe, but anything that runs stage commands, writes files or moves
 // git refs is not, because an untrusted dvc.yaml decides what runs.
 
 const READ_ONLY = new Set(['retort.check', 'retort.status', 'retort.exp.diff', 'retort.exp.show']);

@@ -38,8 +38,8 @@ function version(binary: string): Promise<string | null> {
 
 export type Lookup = { found: Found } | { missing: string };
 
-/// The first candidate that runs. When the setting names a file that does
-/// not run, says so rather than silently falling back to PATH.
+/// Returns the first candidate that runs. When the setting names a file that
+/// does not run, reports it rather than silently falling back to PATH.
 export async function findServer(setting: string | undefined, envPath: string | undefined): Promise<Lookup> {
   const list = candidates(setting, envPath);
   const explicit = setting && setting.trim() ? list[0] : undefined;

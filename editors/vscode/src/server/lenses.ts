@@ -1,7 +1,7 @@
-// Which extension command a server lens command runs through. Running an
-// experiment from a lens asks for overrides like the palette command does;
-// every other server command goes through `retort.execute`, which adds
-// progress, the status bar and the trust check.
+// Mapping from a server lens command to the extension command that runs it.
+// Running an experiment from a lens prompts for overrides like the palette
+// command does. Every other server command goes through `retort.execute`,
+// which adds progress, the status bar and the trust check.
 
 export interface LensTarget {
   command: string;

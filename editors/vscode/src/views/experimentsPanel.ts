@@ -38,7 +38,7 @@ export class ExperimentsPanel {
     this.panel = panel;
   }
 
-  /// Refreshes soon; bursts of file events become one request.
+  /// Refreshes after a short delay, so a burst of file events becomes one request.
   refreshSoon(delayMs = 300): void {
     if (!this.panel) return;
     if (this.pending) clearTimeout(this.pending);

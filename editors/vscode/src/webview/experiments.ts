@@ -79,7 +79,8 @@ function header(view: Table): HTMLElement {
   }
   const names = el('tr', {}, el('th', {}, 'Experiment'), el('th', {}, 'State'), el('th', {}, 'Created'));
   for (const column of view.columns) {
-    const arrow = state.sort?.column === column.id ? (state.sort.descending ? ' ▼' : ' ▲') : '';
+    let arrow = '';
+    if (state.sort?.column === column.id) arrow = state.sort.descending ? ' ▼' : ' ▲';
     const th = el('th', { title: `${column.file}: ${column.key}`, 'data-column': column.label }, column.label + arrow);
     th.addEventListener('click', () => toggleSort(column));
     names.append(th);

@@ -24,12 +24,14 @@ function render(result: unknown): void {
   const apply = () => vscode.postMessage({ type: 'revisions', revisions: input.value.split(/\s+/).filter(Boolean) });
   input.addEventListener('keydown', (event) => event.key === 'Enter' && apply());
   app.append(el('div', { class: 'toolbar' }, input, ' ', button('Show', apply), button('Refresh', () => vscode.postMessage({ type: 'refresh' }))));
+
   if (result === null || result === undefined) {
     app.append(el('div', { class: 'notice' }, 'The language server did not answer retort/plots.'));
     return;
   }
   for (const error of plotErrors(result)) app.append(el('div', { class: 'notice error' }, error));
   const charts = buildCharts(result);
+
   const defined = (result as { plots?: unknown[] }).plots?.length ?? 0;
   if (charts.length === 0) {
     const available = (result as { available?: boolean }).available;
@@ -42,6 +44,7 @@ function render(result: unknown): void {
     app.append(el('div', { class: 'notice' }, why));
     return;
   }
+
   const container = el('div', { class: 'charts' });
   for (const chart of charts) {
     const figure = el('figure', { 'data-plot': chart.id });

@@ -1,6 +1,6 @@
-// Revision names `retort/plots` takes for a table row. Experiments go by
-// their commit, which every plots backend resolves (names need the
-// experiments refs to be searched).
+// Revision names that `retort/plots` takes for a table row. Experiments go
+// by their commit, because Retort's plots backend resolves commits but not
+// experiment names.
 
 export function plotRevision(row: { kind: string; rev: string; name: string | null }): string {
   if (row.kind === 'workspace') return 'workspace';

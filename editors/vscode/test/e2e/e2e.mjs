@@ -191,7 +191,7 @@ try {
   const live = { status: '', counts: [] };
 
   await check('running a lens creates an experiment', async () => {
-    // The broken file would make the run refuse the project.
+    // The run rejects a project with an invalid pipeline file, so remove it.
     fs.rmSync(path.join(project, 'broken'), { recursive: true, force: true });
     await page.locator('.tab', { hasText: 'Experiments' }).locator('.codicon-close').click().catch(() => undefined);
     await palette('Retort: Show Plots');

@@ -25,11 +25,12 @@ describe('findServer', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  it('says how to install when nothing runs, and names a broken setting', async () => {
+  it('reports install help and a broken setting', async () => {
     const missing = await findServer(undefined, '/nonexistent');
-    expect('missing' in missing && missing.missing).toContain('cargo install --path cli');
+    expect(missing).toHaveProperty('missing');
+    expect((missing as { missing: string }).missing).toContain('cargo install --path cli');
     const broken = await findServer('/nonexistent/retort', '');
-    expect('missing' in broken && broken.missing).toContain("names '/nonexistent/retort'");
+    expect((broken as { missing: string }).missing).toContain("names '/nonexistent/retort'");
   });
 });
 
