@@ -63,7 +63,10 @@ export function createClient(binary: string, output: vscode.OutputChannel): Lang
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(config.get<string[]>('paramsFiles', [])),
     outputChannel: output,
-    initializationOptions: { logLevel: config.get<string>('server.logLevel', 'info') },
+    initializationOptions: {
+      logLevel: config.get<string>('server.logLevel', 'info'),
+      ...(config.get<string>('server.logFile') ? { logFile: config.get<string>('server.logFile') } : {}),
+    },
     middleware,
   };
   return new LanguageClient('retort', 'Retort', serverOptions, clientOptions);

@@ -48,6 +48,7 @@ const saved = (vscode.getState() as ViewState | undefined) ?? { sort: null, coll
 let state: ViewState = saved;
 let table: Table | null = null;
 let trusted = true;
+let lastKey = '';
 
 function update(next: Partial<ViewState>): void {
   state = { ...state, ...next };
@@ -210,6 +211,11 @@ function render(): void {
 window.addEventListener('message', (event: MessageEvent) => {
   const message = event.data as { type: string; result: unknown; trusted: boolean };
   if (message.type !== 'experiments') return;
+  // Live refreshes often bring the same rows; rebuilding the DOM then would
+  // only swallow a click that lands during the rebuild.
+  const key = JSON.stringify([message.result, message.trusted]);
+  if (key === lastKey) return;
+  lastKey = key;
   table = buildTable(message.result);
   trusted = message.trusted;
   // Forget selections of rows that are gone.

@@ -7,6 +7,7 @@
 // its value, a "Run experiment" lens creates refs/exps, and the Experiments
 // and Plots views render. Screenshots go to DIR.
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
 import { startCodeServer, stopCodeServer } from './codeServer.mjs';
-import { experimentRefs, makeFixture } from './fixture.mjs';
+import { branches, experimentRefs, makeFixture } from './fixture.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -54,7 +55,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const settings = {
   'retort.path': path.resolve(opts.retort),
-  'retort.server.logLevel': 'info',
+  'retort.server.logLevel': 'debug',
+  'retort.server.logFile': path.join(out, 'retort-lsp.log'),
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
@@ -97,6 +99,15 @@ try {
     await input.waitFor({ state: 'visible' });
     await input.fill(`>${title}`);
     await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+  }
+
+  // Types into the extension's overrides prompt once it has replaced the
+  // palette (the same widget closes and reopens in between).
+  async function answerOverrides(text) {
+    const input = page.locator('.quick-input-widget input.input[placeholder*="-S train.lr"]');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill(text);
     await page.keyboard.press('Enter');
   }
 
@@ -201,10 +212,7 @@ try {
     await lens.waitFor({ timeout: 20_000 });
     await shot('05-lenses');
     await lens.click();
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill('-S train.lr=0.2');
-    await page.keyboard.press('Enter');
+    await answerOverrides('-S train.lr=0.2');
     const deadline = Date.now() + 120_000;
     let shotRunning = false;
     while (Date.now() < deadline) {
@@ -258,7 +266,7 @@ try {
     await frame.locator('button', { hasText: 'Refresh' }).click();
     await sleep(1500);
     const rows = await frame.locator('#experiments tbody tr').count();
-    const refs = experimentRefs(project).filter((ref) => !ref.includes('/exec/'));
+    const refs = experimentRefs(project);
     await shot('07-experiments-after');
     const body = await frame.locator('#experiments tbody').innerText();
     if (!body.includes('workspace')) throw new Error(`no workspace row: ${body}`);
@@ -290,6 +298,112 @@ try {
     if (lines > 0) return `${lines} lines: ${legend.join(' ').replace(/\s+/g, ' ')}`;
     if (notice.some((text) => text.includes('does not read plot data'))) return `skip: ${notice.join(' ')}`;
     throw new Error(`no chart drawn: ${notice.join(' ')}`);
+  });
+
+  // Waits until the Experiments table text passes a test, refreshing it
+  // only through the extension's own live updates.
+  async function tableUntil(frame, test, what, timeout = 90_000) {
+    const deadline = Date.now() + timeout;
+    let body = '';
+    while (Date.now() < deadline) {
+      body = (await frame.locator('#experiments tbody').innerText().catch(() => '')).replace(/[ \t]+/g, ' ');
+      if (test(body)) return body;
+      await sleep(300);
+    }
+    throw new Error(`the table never showed ${what}: ${body}`);
+  }
+
+  // Selects exactly one experiment row by its name.
+  async function selectOnly(frame, name) {
+    // Each click re-renders the table, so take the first selected row anew.
+    const selected = frame.locator('#experiments tbody tr.selected');
+    while ((await selected.count()) > 0) await selected.first().click();
+    await frame.locator(`#experiments tbody tr[data-name="${name}"]`).click();
+  }
+
+  const experimentNames = () => experimentRefs(project).map((ref) => ref.split('/').pop());
+
+  await check('queueing and running the queue show in the table live', async () => {
+    if (experimentRefs(project).length === 0) return 'skip: no experiment ran';
+    const before = experimentRefs(project).length;
+    await palette('Retort: Show Experiments');
+    const frame = await frameWith('#experiments');
+    await palette('Retort: Queue Experiment');
+    await answerOverrides('-S train.lr=0.05');
+    await tableUntil(frame, (body) => body.includes('queued'), 'a queued row');
+    await shot('10-queued');
+    await palette('Retort: Run Queue');
+    const body = await tableUntil(
+      frame,
+      (text) => !text.includes('queued') && !text.includes('running') && experimentRefs(project).length > before,
+      'the queued run finished',
+    );
+    await shot('11-queue-done');
+    const rows = await frame.locator('#experiments tbody tr').count();
+    if (rows < 4) throw new Error(`expected workspace, HEAD and two experiments, got ${rows} rows: ${body}`);
+    return `${rows} rows, refs: ${experimentNames().join(', ')}`;
+  });
+
+  await check('row actions branch, apply and remove an experiment', async () => {
+    if (experimentRefs(project).length === 0) return 'skip: no experiment ran';
+    await palette('Retort: Show Experiments');
+    const frame = await frameWith('#experiments');
+    const name = experimentNames().find((candidate) => candidate !== undefined);
+
+    await selectOnly(frame, name);
+    await frame.locator('.toolbar button', { hasText: 'Branch' }).click();
+    await page.locator('.quick-input-widget', { hasText: 'create a branch from' }).waitFor({ state: 'visible', timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    const deadline = Date.now() + 30_000;
+    while (!branches(project).includes(`${name}-branch`) && Date.now() < deadline) await sleep(300);
+    if (!branches(project).includes(`${name}-branch`)) throw new Error(`no branch ${name}-branch: ${branches(project).join(', ')}`);
+    // Let the refresh that the new ref causes settle before the next click.
+    await sleep(1500);
+
+    // Apply the experiment whose row shows train.lr = 0.05 (the queued one).
+    let queued = '';
+    for (const other of experimentNames()) {
+      const cells = await frame.locator(`#experiments tbody tr[data-name="${other}"] td`).allInnerTexts();
+      if (cells.includes('0.05')) queued = other;
+    }
+    if (!queued) throw new Error('no row shows train.lr 0.05');
+    // Apply rejects a workspace with uncommitted changes (the runs left
+    // some), and says so. Once they are discarded, it applies.
+    const applyQueued = async () => {
+      await selectOnly(frame, queued);
+      await frame.locator('.toolbar button', { hasText: 'Apply' }).click();
+      const until = Date.now() + 30_000;
+      while (Date.now() < until) {
+        const params = fs.readFileSync(path.join(project, 'params.yaml'), 'utf8');
+        if (/lr: 0\.05\b/.test(params)) return { applied: true, message: '' };
+        const toasts = (await page.locator('.notifications-toasts').innerText().catch(() => '')).replace(/\s+/g, ' ');
+        if (/uncommitted/.test(toasts)) return { applied: false, message: toasts.trim() };
+        await sleep(300);
+      }
+      await palette('Retort: Show Output');
+      await sleep(1000);
+      const log = (await page.locator('.output-view .view-lines').innerText().catch(() => '')).replace(/\s+/g, ' ');
+      return { applied: false, message: `neither applied nor rejected within 30 s; Retort output: ${log.slice(-600)}` };
+    };
+    let outcome = await applyQueued();
+    const rejection = outcome.message;
+    if (!outcome.applied) {
+      if (!/uncommitted/.test(rejection)) throw new Error(`apply failed: ${rejection}`);
+      await page.locator('.notifications-toasts .codicon-notifications-clear').first().click({ timeout: 2_000 }).catch(() => undefined);
+      execFileSync('git', ['checkout', '--', '.'], { cwd: project });
+      execFileSync('git', ['clean', '-fdq', '-e', '.dvc'], { cwd: project });
+      outcome = await applyQueued();
+      if (!outcome.applied) throw new Error(`apply on a clean workspace failed: ${outcome.message}`);
+    }
+    const params = fs.readFileSync(path.join(project, 'params.yaml'), 'utf8');
+
+    await selectOnly(frame, name);
+    await frame.locator('.toolbar button', { hasText: 'Remove' }).click();
+    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Remove' }).click();
+    await tableUntil(frame, (body) => !body.includes(name), `'${name}' gone`, 30_000);
+    await shot('12-removed');
+    if (experimentNames().includes(name)) throw new Error(`ref of '${name}' still there`);
+    return `branched and removed '${name}', applied '${queued}' (params.yaml: ${params.replace(/\s+/g, ' ').trim()})${rejection ? `; first apply rejected: ${rejection.slice(0, 160)}` : ''}`;
   });
 } finally {
   await browser.close().catch(() => undefined);

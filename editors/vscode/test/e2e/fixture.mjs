@@ -70,6 +70,14 @@ export function makeFixture(root) {
   return dir;
 }
 
+/// Experiment refs (refs/exps/<2 hex>/<rest of baseline>/<name>), leaving
+/// out the executor's and the queue's bookkeeping refs.
 export function experimentRefs(dir) {
-  return git(dir, 'for-each-ref', '--format=%(refname)', 'refs/exps/').split('\n').filter(Boolean);
+  return git(dir, 'for-each-ref', '--format=%(refname)', 'refs/exps/')
+    .split('\n')
+    .filter((ref) => /^refs\/exps\/[0-9a-f]{2}\/[0-9a-f]{38}\/./.test(ref));
+}
+
+export function branches(dir) {
+  return git(dir, 'branch', '--format=%(refname:short)').split('\n').filter(Boolean);
 }
