@@ -70,8 +70,8 @@ const settings = {
   'security.workspace.trust.enabled': false,
 };
 
-// The gallery points at a closed loopback port, so code-server asks no
-// other host for extensions.
+// The gallery points at a closed loopback port, so code-server sends no
+// extension queries to another host.
 process.env.EXTENSIONS_GALLERY = JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' });
 
 const server = await startCodeServer({
@@ -252,7 +252,7 @@ try {
   await check('a run shows in the status bar and redraws the plot live', async () => {
     if (experimentRefs(project).length === 0) return 'skip: no experiment ran';
     if (!live.status.includes('Retort: Run Experiment')) throw new Error(`no status bar item during the run: '${live.status}'`);
-    // The fixture had 3 points; the run rewrites loss.csv with 1, 2, then 3.
+    // The fixture had 3 points, and the run rewrites loss.csv with 1, 2, then 3.
     const grew = live.counts.some((count, index) => index > 0 && count > live.counts[index - 1]);
     if (!live.counts.some((count) => count < 3) || !grew) {
       throw new Error(`the workspace line did not grow during the run: point counts seen ${JSON.stringify(live.counts)}`);
@@ -368,7 +368,7 @@ try {
     }
     if (!queued) throw new Error('no row shows train.lr 0.05');
     // Apply rejects a workspace with uncommitted changes (the runs left
-    // some), and says so. Once they are discarded, it applies.
+    // some) with a message. Once they are discarded, it applies.
     const applyQueued = async () => {
       await selectOnly(frame, queued);
       await frame.locator('.toolbar button', { hasText: 'Apply' }).click();
