@@ -451,10 +451,47 @@ try {
     if (titles.length === 0) throw new Error('no read-only lens either');
     return `lenses: ${titles.join(' | ')}`;
   });
+
 } finally {
   await browser2.close().catch(() => undefined);
   stopCodeServer(restricted.child);
   fs.rmSync(restrictedRoot, { recursive: true, force: true });
+}
+
+// A third session whose retort.path does not run.
+const missingRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'retort-vscode-e2e-missing-'));
+const missingProject = makeFixture(missingRoot);
+const missing = await startCodeServer({
+  bin: opts['code-server'],
+  vsix: path.resolve(opts.vsix),
+  root: missingRoot,
+  settings: { ...settings, 'retort.path': '/nonexistent/retort' },
+  log: path.join(out, 'code-server-missing.log'),
+});
+const browser3 = await chromium.launch({
+  executablePath: opts.chromium,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser3.newPage({ viewport: { width: 1400, height: 900 } });
+  failureShot = (name) => page.screenshot({ path: path.join(out, `${name}.png`) });
+  await page.goto(`${missing.url}/?folder=${encodeURIComponent(missingProject)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await check('a retort.path that does not run gets install instructions', async () => {
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: '/nonexistent/retort' }).first();
+    await toast.waitFor({ timeout: 30_000 });
+    const text = (await toast.innerText()).replace(/\s+/g, ' ');
+    await page.screenshot({ path: path.join(out, '13-missing-binary.png') });
+    for (const needle of ['cargo install', 'Open Settings']) {
+      if (!text.includes(needle)) throw new Error(`the message lacks '${needle}': ${text}`);
+    }
+    return text.slice(0, 200);
+  });
+} finally {
+  await browser3.close().catch(() => undefined);
+  stopCodeServer(missing.child);
+  fs.rmSync(missingRoot, { recursive: true, force: true });
 }
 
 const count = (status) => results.filter((result) => result.status === status).length;
