@@ -389,7 +389,9 @@ try {
     const rejection = outcome.message;
     if (!outcome.applied) {
       if (!/uncommitted/.test(rejection)) throw new Error(`apply failed: ${rejection}`);
-      await page.locator('.notifications-toasts .codicon-notifications-clear').first().click({ timeout: 2_000 }).catch(() => undefined);
+      // Clear the old rejection so it is not taken for the second attempt's result.
+      await palette('Notifications: Clear All Notifications');
+      await page.locator('.notifications-toasts .notification-list-item', { hasText: 'uncommitted' }).first().waitFor({ state: 'detached', timeout: 10_000 });
       execFileSync('git', ['checkout', '--', '.'], { cwd: project });
       execFileSync('git', ['clean', '-fdq', '-e', '.dvc'], { cwd: project });
       outcome = await applyQueued();
