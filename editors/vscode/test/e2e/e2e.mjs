@@ -93,10 +93,14 @@ try {
   failureShot = shot;
 
   // Runs a palette command by its title.
+  // F1 does not reach the workbench while a webview has the focus, so the
+  // palette is opened from the command center in the title bar when present.
   async function palette(title) {
-    await page.keyboard.press('F1');
+    const center = page.locator('.command-center-center');
+    if (await center.count()) await center.first().click();
+    else await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible' });
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(`>${title}`);
     await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
     await page.keyboard.press('Enter');

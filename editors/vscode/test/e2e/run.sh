@@ -43,6 +43,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 npm run --silent package >/dev/null
 
+# Screenshots of an earlier run would be mistaken for this one's.
+rm -rf "$repo/target/editors/e2e"
 node test/e2e/e2e.mjs \
   --code-server "$code_server_dir/node_modules/.bin/code-server" \
   --vsix "$ext/dist/retort.vsix" \
