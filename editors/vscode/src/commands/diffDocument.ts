@@ -9,6 +9,8 @@ function isObject(value: Json): value is Record<string, Json> {
 
 function text(value: Json): string {
   if (value === undefined || value === null) return '-';
+  // Differences carry float noise (0.3 - 0.1 is 0.19999999999999998).
+  if (typeof value === 'number') return String(Number(value.toPrecision(12)));
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 

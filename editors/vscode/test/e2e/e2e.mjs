@@ -201,6 +201,19 @@ try {
     return diff.slice(0, 160);
   });
 
+  await check('the Diff command shows params changed since HEAD', async () => {
+    await palette('Retort: Diff Workspace with a Revision');
+    const head = page.locator('.quick-input-list .monaco-list-row', { hasText: 'HEAD' }).first();
+    await head.waitFor({ timeout: 15_000 });
+    await head.click();
+    const lines = page.locator('.editor-instance .view-lines', { hasText: 'Workspace against' }).first();
+    await lines.waitFor({ timeout: 20_000 });
+    const text = (await lines.innerText()).replace(/\s+/g, ' ');
+    await shot('04b-diff');
+    if (!/\| params\.yaml \| train\.lr \| 0\.1 \| 0\.3 \|/.test(text)) throw new Error(`no train.lr row in the diff: ${text}`);
+    return text.slice(0, 160);
+  });
+
   // What the run showed while it ran: the status bar item, and the number of
   // workspace points the Plots view drew at each poll.
   const live = { status: '', counts: [] };

@@ -48,7 +48,7 @@ describe('diffDocument', () => {
   it('renders params and metrics changes as Markdown tables', () => {
     const text = diffDocument({
       revision: 'HEAD',
-      params: { 'params.yaml': { 'train.lr': { old: 0.1, new: 0.3, diff: 0.2 } } },
+      params: { 'params.yaml': { 'train.lr': { old: 0.1, new: 0.3, diff: 0.19999999999999998 } } },
       metrics: {},
     });
     expect(text).toContain('# Workspace against HEAD');
