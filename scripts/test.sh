@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust workspace (unit, end-to-end and interop tests with
-# real DVC). DVC 3.67.1 is installed once into a venv under target/ when it is
-# missing; set RETORT_DVC to use another `dvc` executable.
+# Runs every test: the VS Code extension (lint, unit tests, .vsix, and its
+# end-to-end test in code-server), then the Rust workspace (unit, end-to-end
+# and interop tests with real DVC). DVC 3.67.1 is installed once into a venv
+# under target/ when it is missing; set RETORT_DVC to use another `dvc`
+# executable.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,5 +30,19 @@ if ! command -v "${RETORT_NVIM:-nvim}" >/dev/null; then
 fi
 # DVC must not try to reach the network during tests.
 export DVC_NO_ANALYTICS=1 DVC_STUDIO_OFFLINE=1
+
+# The editor checks need Node; without it they are skipped with the reason,
+# unless RETORT_REQUIRE_EDITORS=1. The end-to-end test decides for itself
+# whether Chromium and code-server are there.
+if command -v npm >/dev/null; then
+  editors/vscode/test/check.sh
+  cargo build --quiet -p retort
+  editors/vscode/test/e2e/run.sh
+elif [ "${RETORT_REQUIRE_EDITORS:-0}" = 1 ]; then
+  echo "editors: npm is missing and RETORT_REQUIRE_EDITORS=1" >&2
+  exit 1
+else
+  echo "editors skipped: npm is missing"
+fi
 
 cargo test --workspace --quiet "$@"
