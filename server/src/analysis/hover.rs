@@ -200,8 +200,25 @@ fn stage_hover(world: &World, file: &PipelineFile, definition: &Definition) -> O
     if !metrics.is_empty() {
         text.push('\n');
         metrics_table(world, &metrics, &mut text);
+        experiment_metrics(world, &metrics, &mut text);
     }
     Some(text)
+}
+
+/// The stage's metrics in the newest experiment of `HEAD`.
+fn experiment_metrics(world: &World, files: &[String], text: &mut String) {
+    let Some((name, rows)) = integration::latest_experiment_metrics(world) else {
+        return;
+    };
+    let values: Vec<String> = rows
+        .iter()
+        .filter(|(file, _, _)| files.contains(file))
+        .take(METRIC_ROWS)
+        .map(|(_, key, value)| format!("`{key}` = {}", cell(Some(value))))
+        .collect();
+    if !values.is_empty() {
+        let _ = writeln!(text, "\nLatest experiment `{name}`: {}", values.join(", "));
+    }
 }
 
 fn neighbours(world: &World, stage: &Stage, text: &mut String) {

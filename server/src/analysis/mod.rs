@@ -25,6 +25,7 @@ use retort_engine::pipeline::{PipelineFile, Stage};
 use retort_engine::project::{Project, ProjectRoot};
 use retort_engine::text::{LineIndex, Span};
 
+use crate::integration::Insights;
 use values::Revision;
 
 /// What a [`World`] is built from: the project, the editor buffers laid over
@@ -42,6 +43,8 @@ pub struct WorldInput {
     pub head: Option<Arc<Revision>>,
     /// Increases with every change the world reflects.
     pub generation: u64,
+    /// Engine state kept between worlds (stage status, experiments).
+    pub insights: Arc<Insights>,
 }
 
 /// One consistent view of the project: loaded pipelines, the stage graph and
@@ -54,6 +57,7 @@ pub struct World {
     /// Diagnostics by project-relative file, for every file that has any.
     pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
     pub head: Option<Arc<Revision>>,
+    pub insights: Arc<Insights>,
     buffers: HashMap<String, Arc<str>>,
     versions: HashMap<String, i32>,
     source: Overlay<DiskFiles>,
@@ -97,6 +101,7 @@ impl World {
             dag,
             diagnostics,
             head: input.head,
+            insights: input.insights,
             buffers: input.buffers,
             versions: input.versions,
             source,

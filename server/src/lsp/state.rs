@@ -24,6 +24,7 @@ use super::convert::{self, LineMap};
 use super::documents::Document;
 use crate::analysis::values::Revision;
 use crate::analysis::{World, WorldInput};
+use crate::integration::Insights;
 use crate::jobs::CancelFlag;
 
 /// What the client supports and what was agreed at `initialize`.
@@ -61,6 +62,8 @@ pub struct ServerState {
     /// Cancellation flags of running commands by progress token.
     pub jobs: Mutex<HashMap<String, CancelFlag>>,
     pub watcher: Mutex<Option<super::watcher::Watcher>>,
+    /// Stage status and experiments, kept between worlds.
+    pub insights: Arc<Insights>,
 }
 
 /// The world to answer a request with, and the session.
@@ -98,6 +101,7 @@ impl ServerState {
             refresh_views: AtomicBool::new(false),
             jobs: Mutex::new(HashMap::new()),
             watcher: Mutex::new(None),
+            insights: Insights::new(),
         })
     }
 
@@ -144,8 +148,16 @@ impl ServerState {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 
-    /// Forgets the `HEAD` snapshot, after git refs changed.
+    /// Files changed on disk (by the CLI, DVC or a command): forget what
+    /// was read from them.
+    pub fn files_changed(&self) {
+        self.insights.files_changed();
+    }
+
+    /// Forgets the `HEAD` snapshot and the experiments, after git refs
+    /// changed.
     pub fn head_moved(&self) {
+        self.insights.refs_changed();
         *self
             .head
             .lock()
@@ -240,6 +252,7 @@ impl ServerState {
             pipeline_files,
             head,
             generation,
+            insights: self.insights.clone(),
         }
     }
 

@@ -167,9 +167,13 @@ async fn handle_events(
                 }
                 Change::Pipeline => {
                     state.rescan_pipelines();
+                    state.files_changed();
                     relevant = true;
                 }
-                Change::File => relevant = true,
+                Change::File => {
+                    state.files_changed();
+                    relevant = true;
+                }
             }
         }
         if relevant {
