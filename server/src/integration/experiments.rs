@@ -31,14 +31,13 @@ pub fn latest_experiment_values(world: &World, file: &str, key: &str) -> Vec<(St
         let Some(data) = &state.data else {
             continue;
         };
-        let value = data
-            .params
-            .iter()
-            .find(|(path, _)| path == file)
-            .and_then(|(_, result)| match result {
-                FileResult::Data(values) => lookup(values, key),
-                FileResult::Error(_) => None,
-            });
+        let value =
+            data.params.iter().find(|(path, _)| path == file).and_then(
+                |(_, result)| match result {
+                    FileResult::Data(values) => lookup(values, key),
+                    FileResult::Error(_) => None,
+                },
+            );
         if let Some(value) = value {
             found.push((label, value.to_value()));
         }
@@ -54,7 +53,11 @@ pub fn latest_experiment_values(world: &World, file: &str, key: &str) -> Vec<(St
 pub fn latest_experiment_metrics(world: &World) -> Option<(String, Vec<(String, String, Value)>)> {
     let states = experiments(world)?;
     let (label, state) = ranges(&states).into_iter().find(|(label, state)| {
-        !label.contains(" (") && state.data.as_ref().is_some_and(|data| !data.metrics.is_empty())
+        !label.contains(" (")
+            && state
+                .data
+                .as_ref()
+                .is_some_and(|data| !data.metrics.is_empty())
     })?;
     let data = state.data.as_ref()?;
     let mut rows = Vec::new();

@@ -16,7 +16,9 @@ use retort_engine::exp::collect::ExpState;
 use retort_engine::lock::LockFile;
 use retort_engine::repro::Workspace;
 
-pub use experiments::{experiment_rows, exp_show_json, latest_experiment_metrics, latest_experiment_values};
+pub use experiments::{
+    exp_show_json, experiment_rows, latest_experiment_metrics, latest_experiment_values,
+};
 pub use plots::plots_data;
 pub use stages::{run_cache_entries, stage_status, stage_status_text, stage_statuses};
 

@@ -10,7 +10,7 @@ use retort_engine::exp::ExpRepo;
 use retort_engine::files::DiskFiles;
 use retort_engine::project::Project;
 use retort_engine::queue::extras::QueueExtras;
-use retort_engine::queue::{enqueue, exec_entry, EntryStatus, EnqueueRequest, Queue};
+use retort_engine::queue::{enqueue, exec_entry, EnqueueRequest, EntryStatus, Queue};
 use retort_engine::repro::plan::Scope;
 use retort_engine::repro::targets::resolve_targets;
 use retort_engine::repro::{
@@ -245,7 +245,9 @@ pub fn exp_queue(job: &Job<'_>) -> Result<JobOutcome, JobError> {
         ..EnqueueRequest::default()
     };
     let entries = enqueue(&repo, &queue, &request).map_err(|error| match error {
-        retort_engine::exp::ExpError::InvalidArgument(message) => JobError::InvalidArguments(message),
+        retort_engine::exp::ExpError::InvalidArgument(message) => {
+            JobError::InvalidArguments(message)
+        }
         other => JobError::Failed(other.to_string()),
     })?;
     let names: Vec<&str> = entries.iter().map(|entry| entry.name.as_str()).collect();
@@ -284,42 +286,42 @@ pub fn queue_start(job: &Job<'_>) -> Result<JobOutcome, JobError> {
                     }
                 };
                 loop {
-                if job.cancel.is_cancelled() {
-                    return;
-                }
-                let entry = match queue.claim_next("lsp") {
-                    Ok(Some(entry)) => entry,
-                    Ok(None) => return,
-                    Err(error) => {
-                        *failure.lock().unwrap_or_else(|p| p.into_inner()) =
-                            Some(error.to_string());
+                    if job.cancel.is_cancelled() {
                         return;
                     }
-                };
-                (job.report)(super::ProgressEvent::Message(format!(
-                    "Running queued experiment '{}'",
-                    entry.name
-                )));
-                let outcome = exec_entry(&repo, &queue, &entry.id, &sink, job.cancel.token());
-                let record = match outcome {
-                    Ok(entry) => json!({
-                        "id": entry.id,
-                        "name": entry.name,
-                        "status": entry.status.as_str(),
-                        "ref": entry.result_ref,
-                        "error": entry.error,
-                    }),
-                    Err(error) => json!({
-                        "id": entry.id,
-                        "name": entry.name,
-                        "status": EntryStatus::Failed.as_str(),
-                        "error": error.to_string(),
-                    }),
-                };
-                finished
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(record);
+                    let entry = match queue.claim_next("lsp") {
+                        Ok(Some(entry)) => entry,
+                        Ok(None) => return,
+                        Err(error) => {
+                            *failure.lock().unwrap_or_else(|p| p.into_inner()) =
+                                Some(error.to_string());
+                            return;
+                        }
+                    };
+                    (job.report)(super::ProgressEvent::Message(format!(
+                        "Running queued experiment '{}'",
+                        entry.name
+                    )));
+                    let outcome = exec_entry(&repo, &queue, &entry.id, &sink, job.cancel.token());
+                    let record = match outcome {
+                        Ok(entry) => json!({
+                            "id": entry.id,
+                            "name": entry.name,
+                            "status": entry.status.as_str(),
+                            "ref": entry.result_ref,
+                            "error": entry.error,
+                        }),
+                        Err(error) => json!({
+                            "id": entry.id,
+                            "name": entry.name,
+                            "status": EntryStatus::Failed.as_str(),
+                            "error": error.to_string(),
+                        }),
+                    };
+                    finished
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(record);
                 }
             });
         }

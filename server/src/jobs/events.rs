@@ -138,9 +138,9 @@ impl EventSink for JobSink<'_> {
                     "Stage '{stage}' failed: {message}"
                 )));
             }
-            Event::LockWritten { path, .. } => {
-                self.send(ProgressEvent::Message(format!("Updating lock file '{path}'")))
-            }
+            Event::LockWritten { path, .. } => self.send(ProgressEvent::Message(format!(
+                "Updating lock file '{path}'"
+            ))),
             Event::Hashing {
                 files_done,
                 files_total,

@@ -18,7 +18,7 @@ use retort_engine::repro::{reproduce, ReproOptions, StageResult};
 use retort_engine::runcache;
 use serde_json::json;
 
-use super::engine::{open_workspace, repro_error, report_json, targets};
+use super::engine::{open_workspace, report_json, repro_error, targets};
 use super::events::JobSink;
 use super::{Job, JobError, JobOutcome};
 
@@ -46,7 +46,13 @@ pub fn checkout(job: &Job<'_>) -> Result<JobOutcome, JobError> {
         };
         let recorded = std::fs::read_to_string(workspace.path(&lock_path))
             .ok()
-            .and_then(|text| lock::parse(&text, &lock_path).lock.stages.get(&stage.name).cloned());
+            .and_then(|text| {
+                lock::parse(&text, &lock_path)
+                    .lock
+                    .stages
+                    .get(&stage.name)
+                    .cloned()
+            });
         let current = state::read_state(&workspace, &files, stage, recorded.as_ref())
             .map_err(|error| JobError::Failed(error.to_string()))?;
         let facts = retort_engine::repro::run::stage_facts(stage, &current);
@@ -68,7 +74,11 @@ pub fn checkout(job: &Job<'_>) -> Result<JobOutcome, JobError> {
         let missing: Vec<&str> = entry
             .outs
             .iter()
-            .filter(|out| !out.hash.as_ref().is_some_and(|hash| workspace.cache.contains(hash)))
+            .filter(|out| {
+                !out.hash
+                    .as_ref()
+                    .is_some_and(|hash| workspace.cache.contains(hash))
+            })
             .map(|out| out.path.as_str())
             .collect();
         if !missing.is_empty() {
