@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use retort_engine::dag::Dag;
 use retort_engine::diagnostic::Diagnostic;
-use retort_engine::files::{DiskFiles, FileSource, Overlay};
+use retort_engine::files::{DataFile, DiskFiles, FileSource, Overlay, ParsedFiles};
 use retort_engine::paths;
 use retort_engine::pipeline::interpolate::ParsingConfig;
 use retort_engine::pipeline::{PipelineFile, Stage};
@@ -45,6 +45,8 @@ pub struct WorldInput {
     pub generation: u64,
     /// Engine state kept between worlds (stage status, experiments).
     pub insights: Arc<Insights>,
+    /// Data files the previous world parsed; unchanged ones are reused.
+    pub parsed_before: HashMap<String, Arc<DataFile>>,
 }
 
 /// One consistent view of the project: loaded pipelines, the stage graph and
@@ -62,6 +64,11 @@ pub struct World {
     versions: HashMap<String, i32>,
     source: Overlay<DiskFiles>,
     line_indexes: Mutex<HashMap<String, Arc<LineIndex>>>,
+    /// Parsed data files by path: those the load read, then those analyses
+    /// asked for. `None` for a path that is not a readable file.
+    data: Mutex<HashMap<String, Option<Arc<DataFile>>>>,
+    /// What the previous world parsed, for files this one has not read yet.
+    parsed_before: HashMap<String, Arc<DataFile>>,
 }
 
 impl World {
@@ -80,17 +87,26 @@ impl World {
             }
         }
         let started = std::time::Instant::now();
-        let project = Project::load_files(
+        let parsed = ParsedFiles::reusing(&source, input.parsed_before.clone());
+        let project = Project::load_parsed(
             input.root.clone(),
-            &source,
+            &parsed,
             &pipeline_files,
             ParsingConfig::default(),
         );
         let loaded = started.elapsed();
         let dag = Dag::build(&project);
-        let diagnostics = diagnostics::collect(&project, &dag, &source, input.buffers.keys());
+        let graphed = started.elapsed();
+        let diagnostics = diagnostics::collect(&project, &dag, &parsed, input.buffers.keys());
+        let data = parsed
+            .loaded()
+            .into_iter()
+            .map(|(path, file)| (path, Some(file)))
+            .collect();
+        drop(parsed);
         tracing::debug!(
             load_ms = loaded.as_secs_f64() * 1000.0,
+            dag_ms = (graphed - loaded).as_secs_f64() * 1000.0,
             total_ms = started.elapsed().as_secs_f64() * 1000.0,
             "built the project model"
         );
@@ -106,7 +122,36 @@ impl World {
             versions: input.versions,
             source,
             line_indexes: Mutex::new(HashMap::new()),
+            data: Mutex::new(data),
+            parsed_before: input.parsed_before,
         }
+    }
+
+    /// A data file of the project, parsed once per world (and reused from
+    /// the previous world when its text did not change); `None` when it is
+    /// missing, a directory or unreadable.
+    pub fn data(&self, path: &str) -> Option<Arc<DataFile>> {
+        if let Some(found) = self.data.lock().ok()?.get(path) {
+            return found.clone();
+        }
+        let loaded = ParsedFiles::reusing(&self.source, one(&self.parsed_before, path))
+            .get(path)
+            .ok();
+        self.data
+            .lock()
+            .ok()?
+            .insert(path.to_string(), loaded.clone());
+        loaded
+    }
+
+    /// The data files this world parsed, for the next world to reuse.
+    pub fn parsed_files(&self) -> HashMap<String, Arc<DataFile>> {
+        let Ok(data) = self.data.lock() else {
+            return HashMap::new();
+        };
+        data.iter()
+            .filter_map(|(path, file)| Some((path.clone(), file.clone()?)))
+            .collect()
     }
 
     /// The files of the project as the editor sees them: buffers over the disk.
@@ -230,6 +275,15 @@ impl World {
         let position = index.position(&text, offset, retort_engine::text::PositionEncoding::Utf8);
         Some(position.line + 1)
     }
+}
+
+/// The entry for `path` alone, to seed a one-file memo.
+fn one(files: &HashMap<String, Arc<DataFile>>, path: &str) -> HashMap<String, Arc<DataFile>> {
+    files
+        .get(path)
+        .map(|file| (path.to_string(), file.clone()))
+        .into_iter()
+        .collect()
 }
 
 /// A place in a project file.

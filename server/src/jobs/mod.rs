@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use crate::analysis::diff::{diff, DiffRequest};
-use crate::analysis::values::{read_data, scalar_entries, Revision};
+use crate::analysis::values::{scalar_entries, Revision};
 use crate::analysis::World;
 use crate::integration;
 
@@ -441,7 +441,7 @@ pub fn experiments_table(world: &World) -> Json {
         ))
     };
     let mut rows = vec![row(
-        &|file| read_data(world.source(), file).and_then(|data| flat(data.root())),
+        &|file| world.data(file).and_then(|data| flat(data.root())),
         json!("workspace"),
         Json::Null,
     )];

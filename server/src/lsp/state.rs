@@ -245,6 +245,11 @@ impl ServerState {
             head.get_or_insert_with(|| Revision::open(&session.root, "HEAD").map(Arc::new))
                 .clone()
         };
+        // Clone the map out before building: the world is not kept borrowed.
+        let previous = self.world.borrow().clone();
+        let parsed_before = previous
+            .map(|world| world.parsed_files())
+            .unwrap_or_default();
         WorldInput {
             root: session.root.clone(),
             buffers,
@@ -253,6 +258,7 @@ impl ServerState {
             head,
             generation,
             insights: self.insights.clone(),
+            parsed_before,
         }
     }
 
