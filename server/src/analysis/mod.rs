@@ -245,22 +245,26 @@ impl World {
     /// The metrics files of the project: stage metrics outputs, then
     /// top-level `metrics` entries, each once.
     pub fn metrics_files(&self) -> Vec<String> {
+        // A large pipeline has a metrics file per stage; a set keeps the
+        // de-duplication linear.
+        let mut seen = std::collections::HashSet::new();
         let mut files = Vec::new();
+        let mut add = |path: String| {
+            if seen.insert(path.clone()) {
+                files.push(path);
+            }
+        };
         for stage in self.project.stages() {
             for out in &stage.metrics {
                 if let Some(path) = stage.resolve_path(&out.path) {
-                    if !files.contains(&path) {
-                        files.push(path);
-                    }
+                    add(path);
                 }
             }
         }
         for file in &self.project.files {
             for entry in &file.top.metrics {
                 if let Some(path) = paths::join_normalized(&file.dir, &entry.path) {
-                    if !files.contains(&path) {
-                        files.push(path);
-                    }
+                    add(path);
                 }
             }
         }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use retort_engine::project::{find_pipeline_files, ProjectRoot};
-use retort_engine::text::{LineIndex, PositionEncoding};
+use retort_engine::text::PositionEncoding;
 use tokio::sync::{watch, Notify};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types as lsp;
@@ -342,10 +342,9 @@ impl ServerState {
                 pulled_changed = true;
                 continue;
             }
-            let Some(text) = world.text(file) else {
+            let (Some(text), Some(index)) = (world.text(file), world.line_index(file)) else {
                 continue;
             };
-            let index = LineIndex::new(&text);
             let map = LineMap {
                 text: &text,
                 index: &index,
