@@ -153,6 +153,23 @@ impl<'a> ParsedFiles<'a> {
         }
     }
 
+    /// A memo that starts with files already parsed from this same source,
+    /// trusted without reading them again.
+    pub fn with_loaded(
+        source: &'a dyn FileSource,
+        loaded: HashMap<String, Arc<DataFile>>,
+    ) -> ParsedFiles<'a> {
+        let memo = loaded
+            .into_iter()
+            .map(|(path, file)| (path, Ok(file)))
+            .collect();
+        ParsedFiles {
+            source,
+            memo: Mutex::new(memo),
+            earlier: HashMap::new(),
+        }
+    }
+
     /// The files read and parsed so far, by path.
     pub fn loaded(&self) -> HashMap<String, Arc<DataFile>> {
         self.memo

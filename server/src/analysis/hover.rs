@@ -212,9 +212,9 @@ fn experiment_metrics(world: &World, files: &[String], text: &mut String) {
     };
     let values: Vec<String> = rows
         .iter()
-        .filter(|(file, _, _)| files.contains(file))
+        .filter(|metric| files.contains(&metric.file))
         .take(METRIC_ROWS)
-        .map(|(_, key, value)| format!("`{key}` = {}", cell(Some(value))))
+        .map(|metric| format!("`{}` = {}", metric.key, cell(Some(&metric.value))))
         .collect();
     if !values.is_empty() {
         let _ = writeln!(text, "\nLatest experiment `{name}`: {}", values.join(", "));

@@ -144,6 +144,13 @@ impl World {
         loaded
     }
 
+    /// A memo of parsed files over this world's files that starts with
+    /// every file the world parsed already, for engine calls that read
+    /// params.
+    pub fn parsed(&self) -> ParsedFiles<'_> {
+        ParsedFiles::with_loaded(&self.source, self.parsed_files())
+    }
+
     /// The data files this world parsed, for the next world to reuse.
     pub fn parsed_files(&self) -> HashMap<String, Arc<DataFile>> {
         let Ok(data) = self.data.lock() else {

@@ -48,9 +48,16 @@ pub fn latest_experiment_values(world: &World, file: &str, key: &str) -> Vec<(St
     found
 }
 
-/// The metrics of the newest successful experiment: its name and
-/// `(file, key, value)` rows.
-pub fn latest_experiment_metrics(world: &World) -> Option<(String, Vec<(String, String, Value)>)> {
+/// One metric value of an experiment.
+pub struct ExperimentMetric {
+    pub file: String,
+    /// The dotted key inside the file.
+    pub key: String,
+    pub value: Value,
+}
+
+/// The name and metrics of the newest successful experiment.
+pub fn latest_experiment_metrics(world: &World) -> Option<(String, Vec<ExperimentMetric>)> {
     let states = experiments(world)?;
     let (label, state) = ranges(&states).into_iter().find(|(label, state)| {
         !label.contains(" (")
@@ -64,7 +71,11 @@ pub fn latest_experiment_metrics(world: &World) -> Option<(String, Vec<(String, 
     for (file, result) in &data.metrics {
         if let FileResult::Data(values) = result {
             for (key, value) in flatten(values) {
-                rows.push((file.clone(), key, value.to_value()));
+                rows.push(ExperimentMetric {
+                    file: file.clone(),
+                    key,
+                    value: value.to_value(),
+                });
             }
         }
     }

@@ -147,7 +147,13 @@ impl Insights {
 fn insight(world: &World, stage: &Stage, full: bool) -> Option<Arc<StageInsight>> {
     let insights = &world.insights;
     let workspace = insights.workspace(world)?;
-    let files = ParsedFiles::new(world.source());
+    // The params files are parsed once per world, not once per stage.
+    for params in &stage.params {
+        if let Some(path) = stage.params_file_path(params) {
+            world.data(&path);
+        }
+    }
+    let files = world.parsed();
     let params: Vec<ParamsState> = stage
         .params
         .iter()
