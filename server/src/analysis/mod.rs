@@ -7,6 +7,7 @@ pub mod actions;
 pub mod completion;
 pub mod diagnostics;
 pub mod diff;
+pub mod disk;
 pub mod hover;
 pub mod inlay;
 pub mod locate;
@@ -26,6 +27,7 @@ use retort_engine::project::{Project, ProjectRoot};
 use retort_engine::text::{LineIndex, Span};
 
 use crate::integration::Insights;
+use disk::{CachedDisk, KindMemo};
 use values::Revision;
 
 /// What a [`World`] is built from: the project, the editor buffers laid over
@@ -47,6 +49,11 @@ pub struct WorldInput {
     pub insights: Arc<Insights>,
     /// Data files the previous world parsed; unchanged ones are reused.
     pub parsed_before: HashMap<String, Arc<DataFile>>,
+    /// The previous world's stage graph and its key; reused when the
+    /// stages, their paths and their order did not change.
+    pub dag_before: Option<(u64, Arc<Dag>)>,
+    /// Kinds of paths on disk, kept until the watcher reports a change.
+    pub kinds: KindMemo,
 }
 
 /// One consistent view of the project: loaded pipelines, the stage graph and
@@ -55,14 +62,18 @@ pub struct World {
     pub root: ProjectRoot,
     pub generation: u64,
     pub project: Project,
-    pub dag: Dag,
+    pub dag: Arc<Dag>,
+    /// What the graph was built from (see [`dag_key`]).
+    pub dag_key: u64,
+    /// The kinds of paths looked up on disk, shared with other worlds.
+    pub kinds: KindMemo,
     /// Diagnostics by project-relative file, for every file that has any.
     pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
     pub head: Option<Arc<Revision>>,
     pub insights: Arc<Insights>,
     buffers: HashMap<String, Arc<str>>,
     versions: HashMap<String, i32>,
-    source: Overlay<DiskFiles>,
+    source: Overlay<CachedDisk>,
     line_indexes: Mutex<HashMap<String, Arc<LineIndex>>>,
     /// Parsed data files by path: those the load read, then those analyses
     /// asked for. `None` for a path that is not a readable file.
@@ -76,7 +87,7 @@ impl World {
     /// stage), so callers run it off the async runtime, once per batch of edits.
     pub fn build(input: WorldInput) -> World {
         let source = Overlay::new(
-            DiskFiles::new(input.root.root.clone()),
+            CachedDisk::new(DiskFiles::new(input.root.root.clone()), input.kinds.clone()),
             input.buffers.clone(),
         );
         let mut pipeline_files = input.pipeline_files;
@@ -95,7 +106,12 @@ impl World {
             ParsingConfig::default(),
         );
         let loaded = started.elapsed();
-        let dag = Dag::build(&project);
+        // Most edits change a command or a value, not the graph.
+        let key = dag_key(&project);
+        let dag = match input.dag_before {
+            Some((before, dag)) if before == key => dag,
+            _ => Arc::new(Dag::build(&project)),
+        };
         let graphed = started.elapsed();
         let diagnostics = diagnostics::collect(&project, &dag, &parsed, input.buffers.keys());
         let data = parsed
@@ -115,6 +131,8 @@ impl World {
             generation: input.generation,
             project,
             dag,
+            dag_key: key,
+            kinds: input.kinds,
             diagnostics,
             head: input.head,
             insights: input.insights,
@@ -286,6 +304,26 @@ impl World {
         let position = index.position(&text, offset, retort_engine::text::PositionEncoding::Utf8);
         Some(position.line + 1)
     }
+}
+
+/// A key of everything the stage graph depends on: the stages in order,
+/// with their files, working directories and the paths they read and write.
+fn dag_key(project: &Project) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for stage in project.stages() {
+        (&stage.dvcfile, &stage.name, &stage.wdir).hash(&mut hasher);
+        for dep in &stage.deps {
+            (0u8, &dep.path).hash(&mut hasher);
+        }
+        for params in &stage.params {
+            (1u8, &params.file).hash(&mut hasher);
+        }
+        for out in stage.all_outs() {
+            (2u8, &out.path).hash(&mut hasher);
+        }
+    }
+    hasher.finish()
 }
 
 /// The entry for `path` alone, to seed a one-file memo.

@@ -22,6 +22,7 @@ use tower_lsp_server::Client;
 
 use super::convert::{self, LineMap};
 use super::documents::Document;
+use crate::analysis::disk::KindMemo;
 use crate::analysis::values::Revision;
 use crate::analysis::{World, WorldInput};
 use crate::integration::Insights;
@@ -64,6 +65,8 @@ pub struct ServerState {
     pub watcher: Mutex<Option<super::watcher::Watcher>>,
     /// Stage status and experiments, kept between worlds.
     pub insights: Arc<Insights>,
+    /// Kinds of paths on disk, kept between worlds.
+    kinds: KindMemo,
 }
 
 /// The world to answer a request with, and the session.
@@ -102,6 +105,7 @@ impl ServerState {
             jobs: Mutex::new(HashMap::new()),
             watcher: Mutex::new(None),
             insights: Insights::new(),
+            kinds: KindMemo::default(),
         })
     }
 
@@ -151,12 +155,14 @@ impl ServerState {
     /// Files changed on disk (by the CLI, DVC or a command): forget what
     /// was read from them.
     pub fn files_changed(&self) {
+        self.kinds.clear();
         self.insights.files_changed();
     }
 
     /// Forgets the `HEAD` snapshot and the experiments, after git refs
     /// changed.
     pub fn head_moved(&self) {
+        self.kinds.clear();
         self.insights.refs_changed();
         *self
             .head
@@ -248,8 +254,10 @@ impl ServerState {
         // Clone the map out before building: the world is not kept borrowed.
         let previous = self.world.borrow().clone();
         let parsed_before = previous
+            .as_ref()
             .map(|world| world.parsed_files())
             .unwrap_or_default();
+        let dag_before = previous.map(|world| (world.dag_key, world.dag.clone()));
         WorldInput {
             root: session.root.clone(),
             buffers,
@@ -259,6 +267,8 @@ impl ServerState {
             generation,
             insights: self.insights.clone(),
             parsed_before,
+            dag_before,
+            kinds: self.kinds.clone(),
         }
     }
 
