@@ -349,3 +349,90 @@ fn a_long_stage_can_be_cancelled_by_token_and_by_request() {
     assert_eq!(result["status"], json!("ok"), "{result}");
     assert!(!fixture.path().join("slow.txt").exists());
 }
+
+#[test]
+fn queue_branch_apply_and_remove_experiments() {
+    let fixture = project();
+    let mut client = LspClient::start(fixture.path(), ClientOptions::default());
+
+    // A sweep queues one experiment per value; the queue runs in-process.
+    let result = execute(
+        &mut client,
+        "retort.exp.queue",
+        json!({ "targets": ["train"], "set": ["train.lr=0.2,0.4"], "experiment": "sweep" }),
+    );
+    assert_eq!(result["status"], json!("ok"), "{result}");
+    let queued = result["data"]["queued"].as_array().unwrap().clone();
+    assert_eq!(queued.len(), 2, "{result}");
+    let table = client.request("retort/experiments", json!({})).unwrap();
+    let states: Vec<&Value> = table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|row| row.get("state"))
+        .collect();
+    assert_eq!(states, vec![&json!("queued"), &json!("queued")], "{table}");
+
+    let result = execute(&mut client, "retort.queue.start", json!({}));
+    assert_eq!(result["status"], json!("ok"), "{result}");
+    let ran = result["data"]["experiments"].as_array().unwrap();
+    assert_eq!(ran.len(), 2, "{result}");
+    assert!(
+        ran.iter().all(|entry| entry["status"] == json!("success")),
+        "{result}"
+    );
+    assert_eq!(exp_refs(fixture.path()).len(), 2);
+    // Queued runs happen in temporary directories: the workspace is as it was.
+    assert_eq!(runs(fixture.path()), 0);
+
+    // Branch, apply and remove by name.
+    let name = queued[0]["name"].as_str().unwrap().to_string();
+    let result = execute(
+        &mut client,
+        "retort.exp.branch",
+        json!({ "experiment": name, "branch": "from-lsp" }),
+    );
+    assert_eq!(result["status"], json!("ok"), "{result}");
+    let branches = Command::new("git")
+        .args(["branch", "--list", "from-lsp"])
+        .current_dir(fixture.path())
+        .output()
+        .unwrap();
+    assert!(!branches.stdout.is_empty());
+
+    let result = execute(
+        &mut client,
+        "retort.exp.apply",
+        json!({ "experiment": name }),
+    );
+    assert_eq!(result["status"], json!("ok"), "{result}");
+    let params = std::fs::read_to_string(fixture.path().join("params.yaml")).unwrap();
+    assert!(
+        params.contains("lr: 0.2") || params.contains("lr: 0.4"),
+        "{params}"
+    );
+
+    let result = execute(
+        &mut client,
+        "retort.exp.remove",
+        json!({ "experiment": name }),
+    );
+    assert_eq!(result["status"], json!("ok"), "{result}");
+    assert_eq!(result["data"]["removed"], json!([name]));
+    let left = exp_refs(fixture.path());
+    assert_eq!(
+        left.iter()
+            .filter(|reference| reference.ends_with(&format!("/{name}")))
+            .count(),
+        0,
+        "{left:?}"
+    );
+
+    let error = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "retort.exp.apply", "arguments": [{}] }),
+        )
+        .unwrap_err();
+    assert_eq!(error["code"], json!(-32602), "{error}");
+}

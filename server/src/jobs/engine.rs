@@ -307,14 +307,14 @@ pub fn queue_start(job: &Job<'_>) -> Result<JobOutcome, JobError> {
                         Ok(entry) => json!({
                             "id": entry.id,
                             "name": entry.name,
-                            "status": entry.status.as_str(),
+                            "status": entry.status,
                             "ref": entry.result_ref,
                             "error": entry.error,
                         }),
                         Err(error) => json!({
                             "id": entry.id,
                             "name": entry.name,
-                            "status": EntryStatus::Failed.as_str(),
+                            "status": EntryStatus::Failed,
                             "error": error.to_string(),
                         }),
                     };
@@ -335,7 +335,7 @@ pub fn queue_start(job: &Job<'_>) -> Result<JobOutcome, JobError> {
     let finished = finished.into_inner().unwrap_or_else(|p| p.into_inner());
     let succeeded = finished
         .iter()
-        .filter(|entry| entry["status"] == json!(EntryStatus::Success.as_str()))
+        .filter(|entry| entry["status"] == json!(EntryStatus::Success))
         .count();
     Ok(JobOutcome {
         summary: if finished.is_empty() {
