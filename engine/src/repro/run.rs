@@ -882,7 +882,9 @@ fn has_checkpoint_out(stage: &Stage) -> bool {
 }
 
 /// Describes a stage for the run-cache eligibility rules.
-fn stage_facts(stage: &Stage, current: &StageState) -> StageFacts {
+/// The facts that decide whether the run-cache covers a stage in its
+/// current state.
+pub fn stage_facts(stage: &Stage, current: &StageState) -> StageFacts {
     let mut deps: Vec<DepFacts> = current
         .deps
         .iter()

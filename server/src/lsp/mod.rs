@@ -8,7 +8,6 @@ mod commands;
 mod convert;
 mod documents;
 mod extensions;
-mod live;
 mod state;
 mod watcher;
 
@@ -17,7 +16,6 @@ use tower_lsp_server::{LspService, Server};
 use crate::logging::LogHandle;
 
 pub use extensions::{RetortProgress, RetortProgressParams};
-pub use live::{LiveEvents, LiveForwarder, LiveProgress, LiveProgressParams};
 
 /// Serves one client over stdin and stdout until it exits.
 pub async fn serve_stdio(log: LogHandle) {
