@@ -330,3 +330,44 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn the_language_server_sends_live_values_of_an_experiment_it_runs() {
+    use retort_tests::lsp::{ClientOptions, LspClient};
+    let Some(dvc) = exp_support::dvc() else {
+        return;
+    };
+    let repo = dvclive_project(&dvc, &dvclive_script(3, 0.5));
+    let mut client = LspClient::start(repo.path(), ClientOptions::default());
+    let result = client
+        .request(
+            "workspace/executeCommand",
+            serde_json::json!({ "command": "retort.exp.run", "arguments": [{ "experiment": "lsp-live" }] }),
+        )
+        .unwrap_or_else(|error| panic!("retort.exp.run failed: {error}"));
+    assert_eq!(result["status"], "ok", "{result}");
+
+    // Every reading arrived as `retort/progress` of kind `metrics`, before
+    // the command answered, so they are all among the kept messages.
+    let mut readings = Vec::new();
+    while let Some(message) =
+        client.wait_for_within("retort/progress", Duration::from_millis(200), |params| {
+            params["kind"] == "metrics"
+        })
+    {
+        let params = &message["params"];
+        assert_eq!(params["experiment"], "lsp-live", "{params}");
+        assert_eq!(params["stage"], "train", "{params}");
+        readings.push((
+            params["step"].as_u64(),
+            params["metrics"]["acc"].as_f64(),
+            params["text"].as_str().unwrap_or_default().to_string(),
+        ));
+    }
+    let steps: Vec<Option<u64>> = readings.iter().map(|reading| reading.0).collect();
+    assert_readings(&steps, &[Some(0), Some(1), Some(2)]);
+    let last = readings.last().expect("at least one reading");
+    assert_eq!(last.1, Some(0.7), "{readings:?}");
+    assert!(last.2.starts_with("step 2: "), "{readings:?}");
+    assert!(client.shutdown().success());
+}
