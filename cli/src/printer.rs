@@ -1,12 +1,14 @@
 //! Prints run events the way `dvc repro` does, and installs the Ctrl-C handler
 //! that cancels a run.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use retort_engine::repro::{CancelToken, Event, EventSink, RestoreSource, SkipReason, Stream};
 
 /// Prints events to the terminal. Stage output goes to the stream it came from.
+/// Live metrics go to stderr: one line rewritten in place on a terminal,
+/// plain log lines (`step 3: acc=0.91 loss=0.2`) otherwise.
 pub struct TerminalPrinter {
     /// Whether a stage ran before, to put a blank line between stages as DVC does.
     state: Mutex<PrinterState>,
@@ -16,12 +18,61 @@ pub struct TerminalPrinter {
 struct PrinterState {
     stage_ran: bool,
     lock_created: Vec<String>,
+    /// stderr is a terminal, so live values update one line in place.
+    live_in_place: bool,
+    /// The live line on screen, which other output moves down.
+    live_line: Option<String>,
 }
 
 impl TerminalPrinter {
     pub fn new() -> TerminalPrinter {
         TerminalPrinter {
-            state: Mutex::new(PrinterState::default()),
+            state: Mutex::new(PrinterState {
+                live_in_place: std::io::stderr().is_terminal(),
+                ..PrinterState::default()
+            }),
+        }
+    }
+}
+
+impl PrinterState {
+    /// Takes the live line off the screen before other output.
+    fn hide_live(&self) {
+        if self.live_line.is_some() {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+    }
+
+    /// Draws the live line again below the output just printed.
+    fn redraw_live(&self) {
+        if let Some(line) = &self.live_line {
+            let _ = std::io::stdout().flush();
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "{line}");
+            let _ = err.flush();
+        }
+    }
+
+    /// Ends the live line for good, leaving the last values on screen.
+    fn end_live(&mut self) {
+        if self.live_line.take().is_some() {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err);
+            let _ = err.flush();
+        }
+    }
+
+    fn live(&mut self, stage: &str, line: &str) -> std::io::Result<()> {
+        let mut err = std::io::stderr().lock();
+        if self.live_in_place {
+            let line = format!("[{stage}] {line}");
+            write!(err, "\r\x1b[2K{line}")?;
+            self.live_line = Some(line);
+            err.flush()
+        } else {
+            writeln!(err, "{line}")
         }
     }
 }
@@ -29,6 +80,32 @@ impl TerminalPrinter {
 impl EventSink for TerminalPrinter {
     fn event(&self, event: Event) {
         let mut state = self.state.lock().expect("printer state lock");
+        if let Event::LiveMetrics {
+            stage,
+            step,
+            metrics,
+            ..
+        } = &event
+        {
+            let values = retort_engine::live::LiveValues {
+                step: *step,
+                metrics: metrics.clone(),
+                files: Vec::new(),
+            };
+            let _ = state.live(stage, &values.summary());
+            return;
+        }
+        if let Event::Output { stream, line, .. } = &event {
+            // Command output scrolls above the live line.
+            state.hide_live();
+            let _ = match stream {
+                Stream::Stdout => writeln!(std::io::stdout(), "{line}"),
+                Stream::Stderr => writeln!(std::io::stderr(), "{line}"),
+            };
+            state.redraw_live();
+            return;
+        }
+        state.end_live();
         let mut out = std::io::stdout().lock();
         // A closed stdout (`retort repro | head`) must not stop the run.
         let _ = match event {
@@ -76,6 +153,19 @@ impl EventSink for TerminalPrinter {
             }
             Event::Hashing { .. } => Ok(()),
             Event::Message { text } => writeln!(std::io::stderr(), "{text}"),
+            Event::Checkpoint { sha, step, .. } => match step {
+                Some(step) => writeln!(
+                    out,
+                    "Checkpoint experiment iteration '{}' (step {step}).",
+                    &sha[..sha.len().min(7)]
+                ),
+                None => writeln!(
+                    out,
+                    "Checkpoint experiment iteration '{}'.",
+                    &sha[..sha.len().min(7)]
+                ),
+            },
+            Event::LiveMetrics { .. } => Ok(()),
         };
     }
 }

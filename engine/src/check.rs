@@ -26,6 +26,17 @@ pub fn check_project_with(
     dag: &Dag,
     source: &dyn FileSource,
 ) -> Vec<Diagnostic> {
+    check_project_parsed(project, dag, &ParsedFiles::new(source))
+}
+
+/// [`check_project_with`] reading data files through the caller's memo, so
+/// that a params file the load already parsed is not parsed again.
+pub fn check_project_parsed(
+    project: &Project,
+    dag: &Dag,
+    files: &ParsedFiles<'_>,
+) -> Vec<Diagnostic> {
+    let source = files.source();
     let mut diagnostics: Vec<Diagnostic> = project
         .files
         .iter()
@@ -39,7 +50,7 @@ pub fn check_project_with(
     let mut checker = Checker {
         project,
         dag,
-        files: ParsedFiles::new(source),
+        files,
         out: Vec::new(),
     };
     checker.run();
@@ -57,7 +68,7 @@ pub fn check_project_with(
 struct Checker<'a, 'f> {
     project: &'a Project,
     dag: &'a Dag,
-    files: ParsedFiles<'f>,
+    files: &'f ParsedFiles<'f>,
     out: Vec<Diagnostic>,
 }
 

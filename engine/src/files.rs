@@ -118,18 +118,66 @@ pub enum ReadFailure {
     Unreadable(String),
 }
 
+impl DataFile {
+    /// The parsed document, when the text parsed far enough to have one.
+    pub fn root(&self) -> Option<&crate::node::Node> {
+        self.parsed.root.as_ref()
+    }
+}
+
 /// A memo of parsed data files, shared by everything that one load reads.
 pub struct ParsedFiles<'a> {
     source: &'a dyn FileSource,
     memo: Mutex<HashMap<String, Result<Arc<DataFile>, ReadFailure>>>,
+    /// Files parsed by an earlier load; one whose text is unchanged is
+    /// reused instead of parsed again.
+    earlier: HashMap<String, Arc<DataFile>>,
 }
 
 impl<'a> ParsedFiles<'a> {
     pub fn new(source: &'a dyn FileSource) -> ParsedFiles<'a> {
+        ParsedFiles::reusing(source, HashMap::new())
+    }
+
+    /// A memo that reuses the files of an earlier load whose text has not
+    /// changed, for callers that load the same project again and again (the
+    /// language server, on every edit).
+    pub fn reusing(
+        source: &'a dyn FileSource,
+        earlier: HashMap<String, Arc<DataFile>>,
+    ) -> ParsedFiles<'a> {
         ParsedFiles {
             source,
             memo: Mutex::new(HashMap::new()),
+            earlier,
         }
+    }
+
+    /// A memo that starts with files already parsed from this same source,
+    /// trusted without reading them again.
+    pub fn with_loaded(
+        source: &'a dyn FileSource,
+        loaded: HashMap<String, Arc<DataFile>>,
+    ) -> ParsedFiles<'a> {
+        let memo = loaded
+            .into_iter()
+            .map(|(path, file)| (path, Ok(file)))
+            .collect();
+        ParsedFiles {
+            source,
+            memo: Mutex::new(memo),
+            earlier: HashMap::new(),
+        }
+    }
+
+    /// The files read and parsed so far, by path.
+    pub fn loaded(&self) -> HashMap<String, Arc<DataFile>> {
+        self.memo
+            .lock()
+            .expect("memo lock")
+            .iter()
+            .filter_map(|(path, result)| Some((path.clone(), result.clone().ok()?)))
+            .collect()
     }
 
     pub fn source(&self) -> &'a dyn FileSource {
@@ -159,6 +207,11 @@ impl<'a> ParsedFiles<'a> {
             .source
             .read(path)
             .map_err(|error| ReadFailure::Unreadable(error.to_string()))?;
+        if let Some(earlier) = self.earlier.get(path) {
+            if Arc::ptr_eq(&earlier.text, &text) || earlier.text == text {
+                return Ok(earlier.clone());
+            }
+        }
         let format = Format::from_path(Path::new(path));
         let parsed = formats::parse(format, &text);
         Ok(Arc::new(DataFile {

@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod git;
 pub mod hash;
 pub mod hash_info;
+pub mod live;
 pub mod lock;
 pub mod metrics;
 pub mod node;

@@ -145,10 +145,20 @@ impl Project {
         paths: &[String],
         config: ParsingConfig,
     ) -> Project {
-        let parsed = ParsedFiles::new(source);
+        Project::load_parsed(root, &ParsedFiles::new(source), paths, config)
+    }
+
+    /// [`Project::load_files`] through a memo of parsed files that the caller
+    /// keeps, to share it with the checks or reuse it in the next load.
+    pub fn load_parsed(
+        root: ProjectRoot,
+        parsed: &ParsedFiles<'_>,
+        paths: &[String],
+        config: ParsingConfig,
+    ) -> Project {
         let files = paths
             .iter()
-            .map(|path| load_pipeline(&parsed, path, config))
+            .map(|path| load_pipeline(parsed, path, config))
             .collect();
         Project { root, files }
     }

@@ -1,8 +1,8 @@
 //! The Retort language server (`retort lsp`). `analysis` answers every
 //! feature as plain functions over an immutable snapshot of the project, in
 //! byte spans and labels; `lsp` is the only module that knows the protocol;
-//! `jobs` runs commands; `integration` holds the calls into engine parts that
-//! are still being built.
+//! `jobs` runs commands through the engine; `integration` reads stage status,
+//! run-cache entries, experiments and plots for the analyses.
 
 pub mod analysis;
 pub mod integration;

@@ -192,40 +192,6 @@ fn dvc() -> Option<String> {
     found
 }
 
-/// FIXME: `retort.exp.run` must create the experiment ref and report each
-/// stage once the experiments engine lands; today it reports that
-/// the engine is missing, with progress and a warning, which this asserts.
-#[test]
-fn exp_run_reports_that_the_experiments_engine_is_missing() {
-    let fixture = project();
-    let mut client = LspClient::start(fixture.path(), ClientOptions::default());
-    let result = execute(
-        &mut client,
-        "retort.exp.run",
-        json!({ "targets": ["train"] }),
-    )
-    .unwrap();
-    assert_eq!(result["status"], json!("unavailable"));
-    assert!(
-        result["message"]
-            .as_str()
-            .unwrap()
-            .contains("needs experiments"),
-        "{result}"
-    );
-    client.wait_for("retort/progress", |params| {
-        params["command"] == json!("retort.exp.run") && params["kind"] == json!("message")
-    });
-    let shown = client.wait_for("window/showMessage", |_| true);
-    assert_eq!(shown["params"]["type"], json!(2), "a warning");
-    let refs = Command::new("git")
-        .args(["for-each-ref", "refs/exps"])
-        .current_dir(fixture.path())
-        .output()
-        .unwrap();
-    assert!(refs.stdout.is_empty());
-}
-
 #[test]
 fn commands_reject_unknown_ids_targets_and_arguments() {
     let fixture = project();
@@ -263,13 +229,17 @@ fn custom_requests_answer_experiments_and_plots() {
     assert_eq!(rows[0]["params"]["params.yaml"]["train.lr"], json!(0.25));
     assert_eq!(rows[1]["name"], json!("HEAD"));
     assert_eq!(rows[1]["metrics"]["metrics.json"]["acc"], json!(0.5));
-    assert_eq!(table["experiments_available"], json!(false));
+    // A git repository without experiments: the list is known and empty.
+    assert_eq!(table["experiments_available"], json!(true));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(table["exp_show"][0]["rev"], json!("workspace"));
 
     let plots = client
         .request("retort/plots", json!({ "revisions": ["HEAD"] }))
         .unwrap();
     assert_eq!(plots["revisions"], json!(["HEAD"]));
-    assert_eq!(plots["available"], json!(false));
+    assert_eq!(plots["available"], json!(true));
+    assert!(plots["data"].is_object(), "{plots}");
 }
 
 #[test]

@@ -294,6 +294,24 @@ fn changes_on_disk_refresh_diagnostics_and_lenses() {
 }
 
 #[test]
+fn a_dependency_created_on_disk_clears_its_warning() {
+    // The server remembers which paths exist between edits; the watcher
+    // must tell it when one appears, in a directory that exists already
+    // and in one that does not exist yet.
+    let pipeline = "stages:\n  train:\n    cmd: python train.py\n    deps:\n      - data/raw.csv\n      - more/extra.csv\n";
+    let fixture = Fixture::new(&[("dvc.yaml", pipeline), ("data/keep.txt", "")]);
+    let mut client = LspClient::start(fixture.path(), ClientOptions::default());
+    client.open("dvc.yaml", pipeline);
+    let before = client.diagnostics_for("dvc.yaml", |list| list.len() == 2);
+    assert!(has_code(&before, "missing-dep"));
+    fixture.write("data/raw.csv", "a\n");
+    client.diagnostics_for("dvc.yaml", |list| list.len() == 1);
+    fixture.write("more/extra.csv", "b\n");
+    let after = client.diagnostics_for("dvc.yaml", |list| list.is_empty());
+    assert!(after.is_empty());
+}
+
+#[test]
 fn example_project_opens_with_no_diagnostics() {
     let example = retort_tests::repo_root().join("examples/digits");
     let dir = tempfile::tempdir().unwrap();

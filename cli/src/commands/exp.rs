@@ -492,8 +492,14 @@ fn show(repo: &ExpRepo, args: ShowArgs) -> Result<ExitCode> {
         param_deps: args.param_deps,
         force: args.force,
     };
-    // Queued, running and failed experiments come from the queue.
-    let extras = queue_extras(repo, options.clone());
+    // Queued, running and failed experiments, and one running in the
+    // workspace, with the latest values they wrote.
+    let queue_extras = queue_extras(repo, options.clone());
+    let extras = retort_engine::live::show::LiveExtras {
+        repo,
+        options: options.clone(),
+        inner: &queue_extras,
+    };
     let states = collect(repo, &options, &extras)?;
     if args.json {
         print_json(&states_json(&states))?;

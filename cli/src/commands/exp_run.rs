@@ -64,10 +64,15 @@ pub struct RunArgs {
     /// Run in a temporary directory and leave the workspace untouched.
     #[arg(long)]
     temp: bool,
+
+    /// Resume from a checkpoint (`NAME~N` or its sha) in a temporary
+    /// directory; new checkpoints chain on it. Implies --temp unless --queue.
+    #[arg(long, value_name = "CHECKPOINT", conflicts_with = "set_param")]
+    rev: Option<String>,
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    if args.queue || args.temp || args.run_all {
+    if args.queue || args.temp || args.run_all || args.rev.is_some() {
         return crate::commands::queue::run_from_exp(args.into_queue_request());
     }
     let (mut workspace, cwd) = open_workspace()?;
@@ -141,6 +146,8 @@ pub struct QueueRequest {
     pub run_all: bool,
     pub temp: bool,
     pub jobs: usize,
+    /// `--rev`: the checkpoint to resume from.
+    pub rev: Option<String>,
 }
 
 impl RunArgs {
@@ -154,8 +161,9 @@ impl RunArgs {
             include_untracked: self.include_untracked,
             queue: self.queue,
             run_all: self.run_all,
-            temp: self.temp,
+            temp: self.temp || (self.rev.is_some() && !self.queue),
             jobs: self.jobs,
+            rev: self.rev,
         }
     }
 }

@@ -173,7 +173,7 @@ fn status(queue: &Queue) -> Result<ExitCode> {
             entry.id.clone(),
             entry.name.clone(),
             format_time(entry.created),
-            describe_status(entry),
+            describe_status(queue, entry),
         ];
         if with_jobs {
             row.push(entry.job_id.clone().unwrap_or_else(|| "-".into()));
@@ -192,7 +192,22 @@ fn status(queue: &Queue) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn describe_status(entry: &QueueEntry) -> String {
+fn describe_status(queue: &Queue, entry: &QueueEntry) -> String {
+    if entry.status == EntryStatus::Running {
+        // The latest values the run wrote to its live.json.
+        let dvc_dir = queue
+            .dir()
+            .parent()
+            .and_then(|exps| exps.parent())
+            .and_then(|tmp| tmp.parent());
+        if let Some(live) =
+            dvc_dir.and_then(|dir| retort_engine::live::show::queued_status(dir, &entry.id))
+        {
+            if live.step.is_some() || !live.metrics.is_empty() {
+                return format!("Running ({})", live.summary());
+            }
+        }
+    }
     match (&entry.status, &entry.error) {
         (EntryStatus::Failed | EntryStatus::Cancelled, Some(error)) => {
             let short: String = error.chars().take(60).collect();
@@ -320,7 +335,15 @@ pub fn run_from_exp(request: QueueRequest) -> Result<ExitCode> {
                 request.set_params.join(" ")
             );
         }
-        queued = enqueue(&repo, &queue, &enqueue_request)?;
+        queued = match &request.rev {
+            Some(checkpoint) => vec![retort_engine::live::checkpoint::enqueue_resume(
+                &repo,
+                &queue,
+                checkpoint,
+                &enqueue_request,
+            )?],
+            None => enqueue(&repo, &queue, &enqueue_request)?,
+        };
     }
 
     if request.temp {

@@ -69,6 +69,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         no_commit: args.no_commit,
         env: Vec::new(),
         already_locked: false,
+        ..ReproOptions::default()
     };
     run_repro(&mut workspace, &options)
 }

@@ -211,6 +211,15 @@ pub fn collect(
             if exp_states.is_empty() {
                 continue;
             }
+            // A running experiment that records checkpoints has its ref
+            // already: its commits go under the running row.
+            if let Some(running) = groups[0]
+                .iter_mut()
+                .find(|range| range.name.as_deref() == Some(exp_ref.name.as_str()))
+            {
+                running.revs.extend(exp_states);
+                continue;
+            }
             exp_states[0].name = Some(exp_ref.name.clone());
             groups[1].push(ExpRange {
                 revs: exp_states,

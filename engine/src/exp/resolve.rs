@@ -34,6 +34,10 @@ pub fn resolve_rev(repo: &ExpRepo, rev: &str) -> Result<String> {
         if let Some(found) = resolve_name(repo, rev)? {
             return Ok(found.sha);
         }
+        // A checkpoint: `<name>~N`.
+        if let Some(found) = crate::live::checkpoint::resolve_tilde(repo, rev)? {
+            return Ok(found.sha);
+        }
     }
     Err(ExpError::UnknownRevision {
         rev: rev.to_string(),
@@ -124,11 +128,16 @@ pub fn resolve_experiment(repo: &ExpRepo, text: &str) -> Result<ExpRefTarget> {
     if let Some(found) = resolve_name(repo, text)? {
         return Ok(found);
     }
+    if let Some(found) = crate::live::checkpoint::resolve_tilde(repo, text)? {
+        return Ok(found);
+    }
     if let Some(sha) = git_rev(repo, text) {
         let all = repo.exp_refs()?;
         let pointing: Vec<&ExpRefTarget> = all.iter().filter(|target| target.sha == sha).collect();
         return match pointing.as_slice() {
-            [] => Err(ExpError::NotAnExperiment(text.to_string())),
+            // A checkpoint inside an experiment's chain.
+            [] => crate::live::checkpoint::containing_experiment(repo, &sha)?
+                .ok_or_else(|| ExpError::NotAnExperiment(text.to_string())),
             [one] => Ok((*one).clone()),
             several => {
                 let head = repo.head_sha()?;

@@ -16,6 +16,7 @@ use super::error::{ExpError, IoContext};
 use super::overrides::{parse_overrides, FileEdits};
 use super::record::{self, pick_name, record_experiment, RecordRequest, Recorded};
 use super::repo::ExpRepo;
+use crate::live::checkpoint::{ExpCheckpoints, TreeSource};
 
 /// What to run and how to record it.
 #[derive(Clone, Debug, Default)]
@@ -80,6 +81,20 @@ pub fn run_in_workspace(
         .env
         .push(("DVC_EXP_BASELINE_REV".to_string(), baseline.clone()));
     repro.env.push(("DVC_EXP_NAME".to_string(), name.clone()));
+    let mut carried = edited.clone();
+    carried.extend(options.include_untracked.iter().cloned());
+    let checkpoints = std::sync::Arc::new(ExpCheckpoints::new(
+        workspace.root.clone(),
+        &baseline,
+        &name,
+        &baseline,
+        TreeSource::Workspace { include: carried },
+    ));
+    repro.checkpoints = Some(checkpoints.clone());
+    repro.live_status = Some(crate::live::status::status_path(
+        &workspace.root.dvc_dir(),
+        crate::live::status::WORKSPACE_RUN,
+    ));
     let report = reproduce(workspace, &repro, events, cancel)?;
     if let Some(failure) = report.stages.iter().find_map(|stage| match &stage.result {
         crate::repro::StageResult::Failed(message) => Some((stage.stage.clone(), message.clone())),
@@ -97,17 +112,26 @@ pub fn run_in_workspace(
     let mut include = record::experiment_files(workspace.root_dir());
     include.extend(edited);
     include.extend(options.include_untracked.iter().cloned());
-    let recorded = record_experiment(
-        &repo,
-        &RecordRequest {
-            baseline: baseline.clone(),
-            name: name.clone(),
-            message: options.message.clone(),
-            exp_hash,
-            include: include.clone(),
-            force: options.force,
-        },
-    )?;
+    let message = options
+        .message
+        .clone()
+        .unwrap_or_else(|| format!("dvc: commit experiment {exp_hash}"));
+    let recorded = if checkpoints.chains() {
+        // The experiment's ref already points at its last checkpoint.
+        checkpoints.finish(&repo, &message)?
+    } else {
+        record_experiment(
+            &repo,
+            &RecordRequest {
+                baseline: baseline.clone(),
+                name: name.clone(),
+                message: options.message.clone(),
+                exp_hash,
+                include: include.clone(),
+                force: options.force,
+            },
+        )?
+    };
     let untracked = record::untracked_files(&repo)?
         .into_iter()
         .filter(|path| {

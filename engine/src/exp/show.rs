@@ -251,6 +251,28 @@ pub fn tabulate(
                 data_cells(exp, &names, &headers, options, &mut row);
             }
             table.push_row(row.cells);
+            // Checkpoints, newest first, under their experiment (DVC 2.x).
+            for (back, checkpoint) in range.revs.iter().enumerate().skip(1) {
+                let mut row = Row::new(&headers, &options.fill_value);
+                let name = exp.name.clone().unwrap_or_default();
+                row.set("Experiment", format!("{name}~{back}"));
+                row.set("rev", checkpoint.rev.chars().take(7).collect());
+                row.set(
+                    "typ",
+                    if index == last {
+                        "checkpoint_base"
+                    } else {
+                        "checkpoint_commit"
+                    }
+                    .into(),
+                );
+                row.set("parent", String::new());
+                if checkpoint.data.is_some() {
+                    row.set("Created", created(checkpoint, options));
+                    data_cells(checkpoint, &names, &headers, options, &mut row);
+                }
+                table.push_row(row.cells);
+            }
         }
     }
     Ok((table, groups))
@@ -504,6 +526,8 @@ pub fn tree_glyph(typ: &str) -> &'static str {
     match typ {
         "branch_commit" => "├──",
         "branch_base" => "└──",
+        "checkpoint_commit" => "│   ╟",
+        "checkpoint_base" => "    ╟",
         _ => "",
     }
 }

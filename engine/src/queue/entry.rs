@@ -70,4 +70,7 @@ pub struct QueueEntry {
     /// The experiment ref and commit it produced.
     pub result_ref: Option<String>,
     pub result_sha: Option<String>,
+    /// The checkpoint the run resumes from (`exp run --rev`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<String>,
 }

@@ -70,6 +70,14 @@ impl ExtraExperiments for QueueExtras<'_> {
                     .remove(&entry.snapshot)
                     .unwrap_or_else(|| collector.commit(&entry.snapshot));
                 row.name = Some(entry.name.clone());
+                if state == ExecutorState::Running {
+                    // The latest values the run wrote (its live.json).
+                    if let Some(live) =
+                        crate::live::show::queued_status(&self.repo.project.dvc_dir(), &entry.id)
+                    {
+                        crate::live::show::overlay(&mut row, &live);
+                    }
+                }
                 if state == ExecutorState::Queued {
                     // A queued run has no results yet; DVC shows its params only.
                     if let Some(data) = row.data.as_mut() {

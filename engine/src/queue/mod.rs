@@ -101,6 +101,7 @@ pub fn enqueue(
             error: None,
             result_ref: None,
             result_sha: None,
+            resume: None,
         };
         queue
             .save(&entry)
@@ -133,6 +134,7 @@ pub fn exec_entry(
         targets: entry.targets.clone(),
         message: entry.message.clone(),
         force: entry.force,
+        resume: entry.resume.clone(),
     };
     let outcome = rundir::run_snapshot(repo, &request, events, cancel);
     let cancelled = cancel.is_cancelled();

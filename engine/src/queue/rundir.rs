@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::exp::error::{ExpError, GitContext, IoContext};
 use crate::exp::record::{commit_tree, experiment_files, RecordRequest, Recorded};
 use crate::exp::ExpRepo;
+use crate::live::checkpoint::{ExpCheckpoints, TreeSource};
 use crate::project::ProjectRoot;
 use crate::repro::{
     reproduce, CancelToken, EventSink, ReproError, ReproOptions, ReproReport, StageResult,
@@ -25,6 +26,9 @@ pub struct RunDirRequest {
     pub targets: Vec<String>,
     pub message: Option<String>,
     pub force: bool,
+    /// The checkpoint this run resumes from (`exp run --rev`): its outputs
+    /// are restored first and new checkpoints chain on it.
+    pub resume: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +107,23 @@ fn run_in(
     };
     let mut workspace =
         Workspace::open(root).map_err(|error| RunDirError::Workspace(error.to_string()))?;
+    if request.resume.is_some() {
+        crate::live::checkpoint::checkout_recorded_outputs(&workspace);
+    }
+    let checkpoints = std::sync::Arc::new(ExpCheckpoints::new(
+        repo.project.clone(),
+        &request.baseline,
+        &request.name,
+        request.resume.as_deref().unwrap_or(&request.baseline),
+        TreeSource::RunDir {
+            dir: dir.to_path_buf(),
+            project_dir: project_dir.clone(),
+            snapshot: request.snapshot.clone(),
+        },
+    ));
     let options = ReproOptions {
+        checkpoints: Some(checkpoints.clone()),
+        live_status: Some(dir.join("live.json")),
         targets: request.targets.clone(),
         force: request.force,
         env: vec![
@@ -134,6 +154,14 @@ fn run_in(
     let include = experiment_files(&project_dir);
     let tree_oid = result_tree(repo, &tree, dir, &include)?;
     let exp_hash = crate::runcache::exp_hash(&report.reproduced());
+    if checkpoints.chains() {
+        let message = request
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("dvc: commit experiment {exp_hash}"));
+        let recorded = checkpoints.finish(repo, &message)?;
+        return Ok(RunDirResult { recorded, report });
+    }
     let recorded = commit_tree(
         repo,
         &RecordRequest {
@@ -253,7 +281,7 @@ fn share_cache(repo: &ExpRepo, project_dir: &Path) -> Result<(), ExpError> {
 /// The experiment tree: the snapshot tree with every file as the run left it
 /// (changed files updated, deleted ones dropped) plus the files an experiment
 /// carries (`include`, project-relative).
-fn result_tree(
+pub(crate) fn result_tree(
     repo: &ExpRepo,
     base: &git2::Tree<'_>,
     dir: &Path,

@@ -84,6 +84,22 @@ pub enum Event {
     Message {
         text: String,
     },
+    /// New values from what a running stage writes in dvclive's format or
+    /// to its metrics files (see `crate::live`). `metrics` holds flattened
+    /// names (`train.loss`) in reading order.
+    LiveMetrics {
+        stage: String,
+        experiment: Option<String>,
+        step: Option<u64>,
+        metrics: Vec<(String, serde_json::Value)>,
+    },
+    /// A checkpoint commit was recorded on the experiment's ref.
+    Checkpoint {
+        stage: String,
+        experiment: Option<String>,
+        step: Option<u64>,
+        sha: String,
+    },
 }
 
 /// Receives events. Implementations must be cheap: they run on the thread

@@ -47,6 +47,20 @@ pub fn run_command(
     events: &dyn EventSink,
     cancel: &CancelToken,
 ) -> Result<(), CommandFailure> {
+    run_command_watched(command, dir, env, stage, events, cancel, &mut |_| {})
+}
+
+/// [`run_command`], calling `watch` with the command's process group id
+/// about every 50 ms while it runs, so that its files can be followed.
+pub fn run_command_watched(
+    command: &str,
+    dir: &Path,
+    env: &[(String, String)],
+    stage: &str,
+    events: &dyn EventSink,
+    cancel: &CancelToken,
+    watch: &mut dyn FnMut(i32),
+) -> Result<(), CommandFailure> {
     let mut process = Command::new("/bin/sh");
     process
         .arg("-c")
@@ -76,6 +90,7 @@ pub fn run_command(
 
     let mut cancelled_at = None;
     let status = loop {
+        watch(pid);
         // Forward output as it arrives, waking up regularly to check whether the
         // command ended or the run was cancelled.
         match received.recv_timeout(Duration::from_millis(50)) {

@@ -24,13 +24,17 @@ use crate::project::Project;
 use crate::runcache::{self, DepFacts, OutFacts, StageFacts};
 
 use super::events::{CancelToken, Event, EventSink, RestoreSource, SkipReason};
-use super::execute::{run_command, CommandFailure};
+use super::execute::{run_command_watched, CommandFailure};
 use super::plan::{plan, Scope};
 use super::project_lock::{ProjectLock, ProjectLockError};
 use super::state::{self, StageState, StateError};
 use super::status::{self, StageStatus};
 use super::targets::{resolve_targets, TargetError};
 use super::workspace::Workspace;
+use crate::live::checkpoint::CheckpointRecorder;
+use crate::live::follow::{Follower, Signal};
+use crate::live::status::LiveStatus;
+use crate::live::values::{LiveValues, Sources};
 
 /// What to reproduce and how.
 #[derive(Clone, Debug, Default)]
@@ -59,6 +63,13 @@ pub struct ReproOptions {
     /// The caller holds the project lock already, as `exp run` does while it
     /// edits params, runs and commits.
     pub already_locked: bool,
+    /// The file that keeps the latest live values of a running stage for
+    /// other processes (`.dvc/tmp/exps/run/<id>/live.json`). It is removed
+    /// at the end.
+    pub live_status: Option<PathBuf>,
+    /// Records checkpoints (`exp run`). Without it, checkpoint signals are
+    /// acknowledged and nothing is recorded.
+    pub checkpoints: Option<std::sync::Arc<dyn CheckpointRecorder>>,
 }
 
 /// What happened to one stage.
@@ -176,6 +187,19 @@ const BLOCKING_CODES: &[&str] = &[
 /// Reproduces the targets of `options` in `workspace`. The project is loaded
 /// under the project lock, so the run sees one consistent state.
 pub fn reproduce(
+    workspace: &mut Workspace,
+    options: &ReproOptions,
+    events: &dyn EventSink,
+    cancel: &CancelToken,
+) -> Result<ReproReport, ReproError> {
+    let result = reproduce_stages(workspace, options, events, cancel);
+    if let Some(path) = &options.live_status {
+        crate::live::status::remove(path);
+    }
+    result
+}
+
+fn reproduce_stages(
     workspace: &mut Workspace,
     options: &ReproOptions,
     events: &dyn EventSink,
@@ -336,7 +360,8 @@ impl Runner<'_> {
         if stage.frozen && !self.options.force {
             return self.verify_frozen(stage, &current);
         }
-        if !self.options.force && !status.is_changed() {
+        // A stage with checkpoint outputs always runs, as in DVC 2.
+        if !self.options.force && !status.is_changed() && !has_checkpoint_out(stage) {
             self.skip(stage, SkipReason::Unchanged);
             return Ok(());
         }
@@ -508,20 +533,30 @@ impl Runner<'_> {
             ),
             ("DVC_STAGE".to_string(), stage.addressing()),
         ];
+        if self.options.checkpoints.is_some() {
+            env.push(("DVC_CHECKPOINT".to_string(), "1".to_string()));
+        }
         env.extend(self.options.env.iter().cloned());
+        let mut live = self.live_session(stage, &env);
+        let (events, cancel) = (self.events, self.cancel);
         for command in commands {
             self.events.event(Event::CommandStarted {
                 stage: stage.addressing(),
                 command: command.clone(),
             });
-            match run_command(
+            let outcome = run_command_watched(
                 &command,
                 &dir,
                 &env,
                 &stage.addressing(),
-                self.events,
-                self.cancel,
-            ) {
+                events,
+                cancel,
+                &mut |group| self.live_tick(stage, &mut live, group),
+            );
+            if let Some(values) = live.follower.finish() {
+                self.live_values(stage, &mut live, &values);
+            }
+            match outcome {
                 Ok(()) => {}
                 Err(CommandFailure::Cancelled) => {
                     self.events.event(Event::StageFailed {
@@ -547,6 +582,166 @@ impl Runner<'_> {
             }
         }
         Ok(())
+    }
+
+    fn live_session(&self, stage: &Stage, env: &[(String, String)]) -> LiveSession {
+        let root = self.workspace.root.root.clone();
+        let env_value = |key: &str| {
+            env.iter()
+                .rev()
+                .find(|(name, _)| name == key)
+                .map(|(_, value)| value.clone())
+        };
+        let mut dvclive_dirs = Vec::new();
+        for dir in stage
+            .resolve_path("dvclive")
+            .into_iter()
+            .chain(stage.all_outs().filter_map(|out| {
+                // A declared dvclive directory (`Live(dir=...)`) is an output.
+                let path = stage.resolve_path(&out.path)?;
+                self.workspace.path(&path).is_dir().then_some(path)
+            }))
+        {
+            if !dvclive_dirs.contains(&dir) {
+                dvclive_dirs.push(dir);
+            }
+        }
+        let metrics_files = stage
+            .metrics
+            .iter()
+            .filter_map(|out| stage.resolve_path(&out.path))
+            .collect();
+        let mut signal_roots = vec![root.clone()];
+        if let Some(dvc_root) = env_value("DVC_ROOT") {
+            signal_roots.push(PathBuf::from(dvc_root));
+        }
+        let follower = Follower::new(
+            Sources {
+                root,
+                dvclive_dirs,
+                metrics_files,
+            },
+            &signal_roots,
+        );
+        let status = self.options.live_status.clone().map(|path| {
+            let status = LiveStatus {
+                experiment: env_value("DVC_EXP_NAME"),
+                baseline: env_value("DVC_EXP_BASELINE_REV"),
+                stage: stage.addressing(),
+                pid: std::process::id(),
+                updated: crate::queue::store::now(),
+                ..LiveStatus::default()
+            };
+            if let Err(error) = crate::live::status::write(&path, &status) {
+                tracing::warn!(%error, "unable to write the live status file");
+            }
+            (path, status)
+        });
+        LiveSession {
+            follower,
+            experiment: env_value("DVC_EXP_NAME"),
+            status,
+        }
+    }
+
+    /// Called while a command runs: reports new values, and records a
+    /// checkpoint when the command marks a step.
+    fn live_tick(&mut self, stage: &Stage, live: &mut LiveSession, group: i32) {
+        let poll = live.follower.poll(Some(group));
+        if let Some(values) = &poll.values {
+            self.live_values(stage, live, values);
+        }
+        let Some(signal) = poll.signal else {
+            return;
+        };
+        // dvclive's step signal makes a checkpoint only in a stage that opted
+        // in with a checkpoint output; `DVC_CHECKPOINT` always does.
+        let wanted = match &signal {
+            Signal::Checkpoint { .. } => true,
+            Signal::Step { .. } => has_checkpoint_out(stage),
+        };
+        if let (true, Some(recorder)) = (wanted, self.options.checkpoints.clone()) {
+            let step = match &signal {
+                Signal::Step { step } => Some(*step),
+                Signal::Checkpoint { .. } => live.follower.latest().step,
+            };
+            self.checkpoint(stage, live, recorder.as_ref(), step);
+        }
+        live.follower.release(&signal);
+    }
+
+    fn live_values(&mut self, stage: &Stage, live: &mut LiveSession, values: &LiveValues) {
+        self.events.event(Event::LiveMetrics {
+            stage: stage.addressing(),
+            experiment: live.experiment.clone(),
+            step: values.step,
+            metrics: values.metrics.clone(),
+        });
+        if let Some((path, status)) = &mut live.status {
+            status.update(&stage.addressing(), values);
+            if let Err(error) = crate::live::status::write(path, status) {
+                tracing::warn!(%error, "unable to write the live status file");
+            }
+        }
+    }
+
+    /// Saves the stage's outputs to the cache, updates its `dvc.lock` entry
+    /// and has the recorder commit the result.
+    fn checkpoint(
+        &mut self,
+        stage: &Stage,
+        live: &mut LiveSession,
+        recorder: &dyn CheckpointRecorder,
+        step: Option<u64>,
+    ) {
+        let saved = self.save_checkpoint(stage);
+        let recorded = saved.and_then(|()| recorder.record(&stage.addressing(), step));
+        match recorded {
+            Ok(sha) => {
+                self.events.event(Event::Checkpoint {
+                    stage: stage.addressing(),
+                    experiment: live.experiment.clone(),
+                    step,
+                    sha: sha.clone(),
+                });
+                if let Some((path, status)) = &mut live.status {
+                    status.checkpoints.push(sha);
+                    let _ = crate::live::status::write(path, status);
+                }
+            }
+            Err(message) => self.events.event(Event::Message {
+                text: format!(
+                    "WARNING: no checkpoint recorded for stage '{}': {message}",
+                    stage.addressing()
+                ),
+            }),
+        }
+    }
+
+    fn save_checkpoint(&mut self, stage: &Stage) -> Result<(), String> {
+        let files = ParsedFiles::new(self.disk);
+        let mut current = state::read_state(self.workspace, &files, stage, None)
+            .map_err(|error| error.to_string())?;
+        if let Some(missing) = current.outs.iter().find(|out| out.hash.is_none()) {
+            return Err(format!(
+                "output '{}' does not exist yet; write it before marking the step",
+                missing.path
+            ));
+        }
+        if !self.options.no_commit {
+            for out in current.outs.iter_mut().filter(|out| out.cache) {
+                let options = self.workspace.cache_options();
+                out.hash = Some(
+                    self.workspace
+                        .cache
+                        .save(&out.absolute, &options)
+                        .map_err(|error| error.to_string())?,
+                );
+            }
+        }
+        let entry = current.to_lock_stage(stage);
+        self.write_lock(stage, &entry)
+            .map_err(|error| error.to_string())
     }
 
     fn fail(&mut self, stage: &Stage, message: String) -> Result<(), ReproError> {
@@ -675,8 +870,21 @@ impl Runner<'_> {
     }
 }
 
+/// The state of following one running stage.
+struct LiveSession {
+    follower: Follower,
+    experiment: Option<String>,
+    status: Option<(PathBuf, LiveStatus)>,
+}
+
+fn has_checkpoint_out(stage: &Stage) -> bool {
+    stage.all_outs().any(|out| out.checkpoint)
+}
+
 /// Describes a stage for the run-cache eligibility rules.
-fn stage_facts(stage: &Stage, current: &StageState) -> StageFacts {
+/// The facts that decide whether the run-cache covers a stage in its
+/// current state.
+pub fn stage_facts(stage: &Stage, current: &StageState) -> StageFacts {
     let mut deps: Vec<DepFacts> = current
         .deps
         .iter()
@@ -697,14 +905,14 @@ fn stage_facts(stage: &Stage, current: &StageState) -> StageFacts {
             path: out.path.clone(),
             local: !out.path.contains("://"),
             in_repo: stage.resolve_path(&out.path).is_some(),
-            persist: out.persist,
+            persist: out.persist || out.checkpoint,
             cache: out.cache,
             metric_or_plot: out.kind != crate::pipeline::OutKind::Out,
         })
         .collect();
     StageFacts {
         has_cmd: !stage.cmd.commands().is_empty(),
-        always_changed: stage.always_changed,
+        always_changed: stage.always_changed || has_checkpoint_out(stage),
         deps,
         outs,
     }

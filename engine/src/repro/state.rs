@@ -147,7 +147,8 @@ fn out_state(out: &Out, absolute: PathBuf, hash: Option<HashInfo>) -> OutState {
         absolute,
         hash,
         cache: out.cache,
-        persist: out.persist,
+        // A checkpoint output is kept for the command to resume from.
+        persist: out.persist || out.checkpoint,
         metric_or_plot: out.kind != crate::pipeline::OutKind::Out,
     }
 }

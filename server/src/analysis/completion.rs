@@ -10,7 +10,7 @@ use retort_engine::pipeline::schema::{fields_at, Field};
 use retort_engine::pipeline::{DefinitionKind, PipelineFile};
 use retort_engine::text::Span;
 
-use super::values::{read_data, scalar_entries, short_value, truncate};
+use super::values::{scalar_entries, short_value, truncate};
 use super::World;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -504,7 +504,7 @@ fn param_completions(
     let Some(path) = paths::join_normalized(dir, file) else {
         return Vec::new();
     };
-    let Some(data) = read_data(world.source(), &path) else {
+    let Some(data) = world.data(&path) else {
         return Vec::new();
     };
     let Some(root) = data.root() else {

@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use retort_engine::check::check_project_with;
+use retort_engine::check::check_project_parsed;
 use retort_engine::dag::Dag;
 use retort_engine::diagnostic::Diagnostic;
-use retort_engine::files::{FileKind, FileSource};
-use retort_engine::formats::{self, yaml, Format};
+use retort_engine::files::ParsedFiles;
 use retort_engine::paths;
 use retort_engine::project::Project;
 
@@ -19,10 +18,10 @@ use retort_engine::project::Project;
 pub fn collect<'a>(
     project: &Project,
     dag: &Dag,
-    source: &dyn FileSource,
+    parsed: &ParsedFiles<'_>,
     open: impl Iterator<Item = &'a String>,
 ) -> BTreeMap<String, Vec<Diagnostic>> {
-    let mut all = check_project_with(project, dag, source);
+    let mut all = check_project_parsed(project, dag, parsed);
 
     let mut data_files: Vec<String> = Vec::new();
     let mut add = |path: String| {
@@ -48,16 +47,13 @@ pub fn collect<'a>(
         }
     }
     for path in &data_files {
-        all.extend(syntax_diagnostics(source, path, "syntax"));
+        all.extend(syntax_diagnostics(parsed, path, "syntax"));
     }
-
-    for file in &project.files {
-        // Syntax and schema errors of the `dvc.lock` next to each pipeline.
-        // FIXME: add stale lock entries as hints, from the engine's stage
-        // status (`repro::status::compare`), once it can run without hashing
-        // every dependency on each edit.
-        all.extend(retort_engine::lock::check_lock_for(source, &file.path));
-    }
+    // The checks above include the syntax and schema errors of the
+    // `dvc.lock` next to each pipeline.
+    // TODO: add stale lock entries as hints from the stage status that
+    // hovers show (`integration::stage_status`), which hashes dependencies
+    // and so runs only on request today.
 
     let mut grouped: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
     for diagnostic in all {
@@ -98,21 +94,14 @@ pub fn is_data_file(path: &str) -> bool {
 }
 
 /// The syntax errors of one data file, or nothing when it does not exist.
-fn syntax_diagnostics(source: &dyn FileSource, path: &str, code: &'static str) -> Vec<Diagnostic> {
-    if source.kind(path) != Some(FileKind::File) {
-        return Vec::new();
-    }
-    let Ok(text) = source.read(path) else {
+fn syntax_diagnostics(parsed: &ParsedFiles<'_>, path: &str, code: &'static str) -> Vec<Diagnostic> {
+    let Ok(data) = parsed.get(path) else {
         return Vec::new();
     };
-    let format = Format::from_path(Path::new(path));
-    let parsed = match format {
-        Format::Yaml => yaml::parse(&text),
-        other => formats::parse(other, &text),
-    };
-    parsed
+    let format = data.format;
+    data.parsed
         .errors
-        .into_iter()
+        .iter()
         .map(|error| {
             Diagnostic::error(
                 path,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use retort_engine::node::{Node, Value};
 use serde_json::{json, Map as JsonMap, Value as Json};
 
-use super::values::{read_data, scalar_entries, Revision};
+use super::values::{scalar_entries, Revision};
 use super::World;
 
 /// Which files to compare.
@@ -61,7 +61,7 @@ pub fn diff(
             if !step(file) {
                 return None;
             }
-            let new = read_data(world.source(), file);
+            let new = world.data(file);
             let old = revision.data(file);
             let rows = compare(
                 old.as_ref().and_then(|data| data.root()),

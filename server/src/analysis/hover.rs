@@ -13,7 +13,7 @@ use retort_engine::text::Span;
 
 use super::locate::{target_at, Target};
 use super::navigation::{context_value, expression_definition, stages_using_param};
-use super::values::{read_data, scalar_entries, short_value, truncate};
+use super::values::{scalar_entries, short_value, truncate};
 use super::World;
 use crate::integration;
 
@@ -51,7 +51,7 @@ pub fn hover(world: &World, file: &str, offset: usize) -> Option<HoverInfo> {
 
 fn param_hover(world: &World, file: &str, key: &str) -> Option<String> {
     let mut text = format!("**`{key}`** in `{file}`\n\n");
-    let workspace = read_data(world.source(), file).and_then(|data| {
+    let workspace = world.data(file).and_then(|data| {
         data.root()
             .and_then(|root| root.get_path(key))
             .map(|node| node.value.clone())
@@ -96,7 +96,7 @@ fn param_hover(world: &World, file: &str, key: &str) -> Option<String> {
 
 fn params_file_hover(world: &World, file: &str) -> Option<String> {
     let mut text = format!("**params file** `{file}`\n\n");
-    match read_data(world.source(), file) {
+    match world.data(file) {
         Some(data) => {
             let count = data
                 .root()
@@ -200,8 +200,25 @@ fn stage_hover(world: &World, file: &PipelineFile, definition: &Definition) -> O
     if !metrics.is_empty() {
         text.push('\n');
         metrics_table(world, &metrics, &mut text);
+        experiment_metrics(world, &metrics, &mut text);
     }
     Some(text)
+}
+
+/// The stage's metrics in the newest experiment of `HEAD`.
+fn experiment_metrics(world: &World, files: &[String], text: &mut String) {
+    let Some((name, rows)) = integration::latest_experiment_metrics(world) else {
+        return;
+    };
+    let values: Vec<String> = rows
+        .iter()
+        .filter(|metric| files.contains(&metric.file))
+        .take(METRIC_ROWS)
+        .map(|metric| format!("`{}` = {}", metric.key, cell(Some(&metric.value))))
+        .collect();
+    if !values.is_empty() {
+        let _ = writeln!(text, "\nLatest experiment `{name}`: {}", values.join(", "));
+    }
 }
 
 fn neighbours(world: &World, stage: &Stage, text: &mut String) {
@@ -244,10 +261,13 @@ fn metrics_table(world: &World, files: &[String], text: &mut String) {
     let mut rows = 0;
     let mut hidden = 0;
     for file in files {
-        let workspace = read_data(world.source(), file);
+        let workspace = world.data(file);
         let head = world.head.as_ref().and_then(|head| head.data(file));
         let mut keys: Vec<String> = Vec::new();
-        for data in [workspace.as_ref(), head.as_deref()].into_iter().flatten() {
+        for data in [workspace.as_deref(), head.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             if let Some(root) = data.root() {
                 for (key, _) in scalar_entries(root) {
                     if !keys.contains(&key) {
@@ -433,7 +453,7 @@ fn plot_summary(world: &World, path: &str) -> Option<String> {
         }
         return Some(out);
     }
-    let data = read_data(world.source(), path)?;
+    let data = world.data(path)?;
     let root = data.root()?;
     match &root.value {
         Value::List(items) => Some(format!("{} rows", items.len())),

@@ -5,7 +5,7 @@ use retort_engine::files::FileKind;
 use retort_engine::paths;
 use retort_engine::text::Span;
 
-use super::values::{read_data, short_value, summary};
+use super::values::{short_value, summary};
 use super::World;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -38,7 +38,7 @@ pub fn hints(world: &World, file: &str, range: Span) -> Vec<Hint> {
             let Some(params_file) = stage.params_file_path(params) else {
                 continue;
             };
-            let data = read_data(world.source(), &params_file);
+            let data = world.data(&params_file);
             let root = data.as_ref().and_then(|data| data.root());
             for key in &params.keys {
                 if !inside(key.span) {
@@ -86,7 +86,7 @@ fn metrics_hint(world: &World, path: &str, span: Span) -> Option<Hint> {
     if world.source().kind(path) != Some(FileKind::File) {
         return None;
     }
-    let data = read_data(world.source(), path)?;
+    let data = world.data(path)?;
     let text = summary(data.root()?, 3);
     if text.is_empty() {
         return None;

@@ -9,7 +9,6 @@ use retort_engine::pipeline::interpolate::{find_matches, parse_expression};
 use retort_engine::pipeline::{Definition, OutKind, PipelineFile, Stage, TopPlot};
 use retort_engine::text::Span;
 
-use super::values::read_data;
 use super::World;
 
 /// A thing in a project file that features work on.
@@ -223,7 +222,7 @@ fn expression_at(pipeline: &PipelineFile, offset: usize) -> Option<Target<'_>> {
 
 /// The dotted key whose key text is at `offset` in a params file.
 pub fn params_key_at(world: &World, file: &str, offset: usize) -> Option<(String, Span)> {
-    let data = read_data(world.source(), file)?;
+    let data = world.data(file)?;
     let root = data.root()?;
     let mut prefix = String::new();
     key_at(root, offset, &mut prefix)

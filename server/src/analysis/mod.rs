@@ -7,6 +7,7 @@ pub mod actions;
 pub mod completion;
 pub mod diagnostics;
 pub mod diff;
+pub mod disk;
 pub mod hover;
 pub mod inlay;
 pub mod locate;
@@ -18,13 +19,15 @@ use std::sync::{Arc, Mutex};
 
 use retort_engine::dag::Dag;
 use retort_engine::diagnostic::Diagnostic;
-use retort_engine::files::{DiskFiles, FileSource, Overlay};
+use retort_engine::files::{DataFile, DiskFiles, FileSource, Overlay, ParsedFiles};
 use retort_engine::paths;
 use retort_engine::pipeline::interpolate::ParsingConfig;
 use retort_engine::pipeline::{PipelineFile, Stage};
 use retort_engine::project::{Project, ProjectRoot};
 use retort_engine::text::{LineIndex, Span};
 
+use crate::integration::Insights;
+use disk::{CachedDisk, KindMemo};
 use values::Revision;
 
 /// What a [`World`] is built from: the project, the editor buffers laid over
@@ -42,6 +45,15 @@ pub struct WorldInput {
     pub head: Option<Arc<Revision>>,
     /// Increases with every change the world reflects.
     pub generation: u64,
+    /// Engine state kept between worlds (stage status, experiments).
+    pub insights: Arc<Insights>,
+    /// Data files the previous world parsed; unchanged ones are reused.
+    pub parsed_before: HashMap<String, Arc<DataFile>>,
+    /// The previous world's stage graph and its key; reused when the
+    /// stages, their paths and their order did not change.
+    pub dag_before: Option<(u64, Arc<Dag>)>,
+    /// Kinds of paths on disk, kept until the watcher reports a change.
+    pub kinds: KindMemo,
 }
 
 /// One consistent view of the project: loaded pipelines, the stage graph and
@@ -50,14 +62,24 @@ pub struct World {
     pub root: ProjectRoot,
     pub generation: u64,
     pub project: Project,
-    pub dag: Dag,
+    pub dag: Arc<Dag>,
+    /// What the graph was built from (see [`dag_key`]).
+    pub dag_key: u64,
+    /// The kinds of paths looked up on disk, shared with other worlds.
+    pub kinds: KindMemo,
     /// Diagnostics by project-relative file, for every file that has any.
     pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
     pub head: Option<Arc<Revision>>,
+    pub insights: Arc<Insights>,
     buffers: HashMap<String, Arc<str>>,
     versions: HashMap<String, i32>,
-    source: Overlay<DiskFiles>,
+    source: Overlay<CachedDisk>,
     line_indexes: Mutex<HashMap<String, Arc<LineIndex>>>,
+    /// Parsed data files by path: those the load read, then those analyses
+    /// asked for. `None` for a path that is not a readable file.
+    data: Mutex<HashMap<String, Option<Arc<DataFile>>>>,
+    /// What the previous world parsed, for files this one has not read yet.
+    parsed_before: HashMap<String, Arc<DataFile>>,
 }
 
 impl World {
@@ -65,7 +87,7 @@ impl World {
     /// stage), so callers run it off the async runtime, once per batch of edits.
     pub fn build(input: WorldInput) -> World {
         let source = Overlay::new(
-            DiskFiles::new(input.root.root.clone()),
+            CachedDisk::new(DiskFiles::new(input.root.root.clone()), input.kinds.clone()),
             input.buffers.clone(),
         );
         let mut pipeline_files = input.pipeline_files;
@@ -76,17 +98,31 @@ impl World {
             }
         }
         let started = std::time::Instant::now();
-        let project = Project::load_files(
+        let parsed = ParsedFiles::reusing(&source, input.parsed_before.clone());
+        let project = Project::load_parsed(
             input.root.clone(),
-            &source,
+            &parsed,
             &pipeline_files,
             ParsingConfig::default(),
         );
         let loaded = started.elapsed();
-        let dag = Dag::build(&project);
-        let diagnostics = diagnostics::collect(&project, &dag, &source, input.buffers.keys());
+        // Most edits change a command or a value, not the graph.
+        let key = dag_key(&project);
+        let dag = match input.dag_before {
+            Some((before, dag)) if before == key => dag,
+            _ => Arc::new(Dag::build(&project)),
+        };
+        let graphed = started.elapsed();
+        let diagnostics = diagnostics::collect(&project, &dag, &parsed, input.buffers.keys());
+        let data = parsed
+            .loaded()
+            .into_iter()
+            .map(|(path, file)| (path, Some(file)))
+            .collect();
+        drop(parsed);
         tracing::debug!(
             load_ms = loaded.as_secs_f64() * 1000.0,
+            dag_ms = (graphed - loaded).as_secs_f64() * 1000.0,
             total_ms = started.elapsed().as_secs_f64() * 1000.0,
             "built the project model"
         );
@@ -95,13 +131,52 @@ impl World {
             generation: input.generation,
             project,
             dag,
+            dag_key: key,
+            kinds: input.kinds,
             diagnostics,
             head: input.head,
+            insights: input.insights,
             buffers: input.buffers,
             versions: input.versions,
             source,
             line_indexes: Mutex::new(HashMap::new()),
+            data: Mutex::new(data),
+            parsed_before: input.parsed_before,
         }
+    }
+
+    /// A data file of the project, parsed once per world (and reused from
+    /// the previous world when its text did not change); `None` when it is
+    /// missing, a directory or unreadable.
+    pub fn data(&self, path: &str) -> Option<Arc<DataFile>> {
+        if let Some(found) = self.data.lock().ok()?.get(path) {
+            return found.clone();
+        }
+        let loaded = ParsedFiles::reusing(&self.source, one(&self.parsed_before, path))
+            .get(path)
+            .ok();
+        self.data
+            .lock()
+            .ok()?
+            .insert(path.to_string(), loaded.clone());
+        loaded
+    }
+
+    /// A memo of parsed files over this world's files that starts with
+    /// every file the world parsed already, for engine calls that read
+    /// params.
+    pub fn parsed(&self) -> ParsedFiles<'_> {
+        ParsedFiles::with_loaded(&self.source, self.parsed_files())
+    }
+
+    /// The data files this world parsed, for the next world to reuse.
+    pub fn parsed_files(&self) -> HashMap<String, Arc<DataFile>> {
+        let Ok(data) = self.data.lock() else {
+            return HashMap::new();
+        };
+        data.iter()
+            .filter_map(|(path, file)| Some((path.clone(), file.clone()?)))
+            .collect()
     }
 
     /// The files of the project as the editor sees them: buffers over the disk.
@@ -195,22 +270,26 @@ impl World {
     /// The metrics files of the project: stage metrics outputs, then
     /// top-level `metrics` entries, each once.
     pub fn metrics_files(&self) -> Vec<String> {
+        // A large pipeline has a metrics file per stage; a set keeps the
+        // de-duplication linear.
+        let mut seen = std::collections::HashSet::new();
         let mut files = Vec::new();
+        let mut add = |path: String| {
+            if seen.insert(path.clone()) {
+                files.push(path);
+            }
+        };
         for stage in self.project.stages() {
             for out in &stage.metrics {
                 if let Some(path) = stage.resolve_path(&out.path) {
-                    if !files.contains(&path) {
-                        files.push(path);
-                    }
+                    add(path);
                 }
             }
         }
         for file in &self.project.files {
             for entry in &file.top.metrics {
                 if let Some(path) = paths::join_normalized(&file.dir, &entry.path) {
-                    if !files.contains(&path) {
-                        files.push(path);
-                    }
+                    add(path);
                 }
             }
         }
@@ -225,6 +304,35 @@ impl World {
         let position = index.position(&text, offset, retort_engine::text::PositionEncoding::Utf8);
         Some(position.line + 1)
     }
+}
+
+/// A key of everything the stage graph depends on: the stages in order,
+/// with their files, working directories and the paths they read and write.
+fn dag_key(project: &Project) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for stage in project.stages() {
+        (&stage.dvcfile, &stage.name, &stage.wdir).hash(&mut hasher);
+        for dep in &stage.deps {
+            (0u8, &dep.path).hash(&mut hasher);
+        }
+        for params in &stage.params {
+            (1u8, &params.file).hash(&mut hasher);
+        }
+        for out in stage.all_outs() {
+            (2u8, &out.path).hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
+/// The entry for `path` alone, to seed a one-file memo.
+fn one(files: &HashMap<String, Arc<DataFile>>, path: &str) -> HashMap<String, Arc<DataFile>> {
+    files
+        .get(path)
+        .map(|file| (path.to_string(), file.clone()))
+        .into_iter()
+        .collect()
 }
 
 /// A place in a project file.

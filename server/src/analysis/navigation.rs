@@ -8,7 +8,6 @@ use retort_engine::pipeline::{DefinitionKind, PipelineFile, Stage};
 use retort_engine::text::Span;
 
 use super::locate::{target_at, Target};
-use super::values::read_data;
 use super::{Location, World};
 
 /// Where the thing at `offset` is defined: a params key's line in its params
@@ -39,7 +38,7 @@ pub fn definition(world: &World, file: &str, offset: usize) -> Vec<Location> {
 
 /// The key of `key` in the params file `file`; for a glob key, its first match.
 pub fn param_definition(world: &World, file: &str, key: &str) -> Option<Location> {
-    let data = read_data(world.source(), file)?;
+    let data = world.data(file)?;
     let root = data.root()?;
     let concrete = if lookup::is_glob(key) {
         lookup::find(root, key).into_iter().next()?.0
@@ -72,7 +71,8 @@ pub fn expression_definition(
     };
     // A file value's span is its value; go to the key when it can be found.
     let span = if origin.from_file {
-        read_data(world.source(), &file)
+        world
+            .data(&file)
             .and_then(|data| {
                 data.root()
                     .and_then(|root| root.get_entry_path(&origin.path))
@@ -307,7 +307,7 @@ pub fn document_symbols(world: &World, file: &str) -> Vec<Symbol> {
             })
             .collect();
     }
-    match read_data(world.source(), file) {
+    match world.data(file) {
         Some(data) => data.root().map(key_symbols).unwrap_or_default(),
         None => Vec::new(),
     }

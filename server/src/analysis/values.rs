@@ -6,26 +6,17 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use retort_engine::files::{FileKind, FileSource};
-use retort_engine::formats::{self, Format, Parsed};
+use retort_engine::formats::{self, Format};
 use retort_engine::git::TreeFiles;
 use retort_engine::node::{flatten, Node, Value};
 use retort_engine::project::ProjectRoot;
 
 /// A data file (params or metrics) read and parsed.
-#[derive(Debug)]
-pub struct DataFile {
-    pub format: Format,
-    pub parsed: Parsed,
-}
-
-impl DataFile {
-    pub fn root(&self) -> Option<&Node> {
-        self.parsed.root.as_ref()
-    }
-}
+pub use retort_engine::files::DataFile;
 
 /// Reads and parses a data file; `None` when it is missing, a directory or
-/// unreadable.
+/// unreadable. Analyses of the workspace use [`super::World::data`], which
+/// parses each file once.
 pub fn read_data(source: &dyn FileSource, path: &str) -> Option<DataFile> {
     if source.kind(path) != Some(FileKind::File) {
         return None;
@@ -33,8 +24,10 @@ pub fn read_data(source: &dyn FileSource, path: &str) -> Option<DataFile> {
     let text = source.read(path).ok()?;
     let format = Format::from_path(Path::new(path));
     Some(DataFile {
+        path: path.to_string(),
         format,
         parsed: formats::parse(format, &text),
+        text,
     })
 }
 

@@ -260,9 +260,13 @@ impl LanguageServer for Backend {
                     }
                     watcher::Change::Pipeline => {
                         self.state.rescan_pipelines();
+                        self.state.files_changed();
                         relevant = true;
                     }
-                    watcher::Change::File => relevant = true,
+                    watcher::Change::File => {
+                        self.state.files_changed();
+                        relevant = true;
+                    }
                 }
             }
             if relevant {

@@ -103,6 +103,13 @@ pub async fn execute(
         reporter.event(event).await;
     }
     guard.finished = true;
+    if command.changes_files() {
+        // The watcher sees the writes too, but not before the client asks
+        // for fresh lenses; make the next world read everything again.
+        state.head_moved();
+        state.request_view_refresh();
+        state.touch();
+    }
     if let Some(key) = &token_key {
         state
             .jobs
@@ -217,16 +224,24 @@ impl Reporter {
     }
 
     async fn notify(&self, kind: &str, stage: Option<String>, text: String) {
-        let token = self.token.as_ref().map(token_key);
+        self.send(RetortProgressParams {
+            token: self.token.as_ref().map(token_key),
+            command: self.command.name().to_string(),
+            kind: kind.to_string(),
+            stage,
+            text,
+            experiment: None,
+            step: None,
+            metrics: None,
+            checkpoint: None,
+        })
+        .await;
+    }
+
+    async fn send(&self, params: RetortProgressParams) {
         self.state
             .client
-            .send_notification::<RetortProgress>(RetortProgressParams {
-                token,
-                command: self.command.name().to_string(),
-                kind: kind.to_string(),
-                stage,
-                text,
-            })
+            .send_notification::<RetortProgress>(params)
             .await;
     }
 
@@ -239,6 +254,41 @@ impl Reporter {
         }))
         .await;
         let (kind, stage) = match event {
+            ProgressEvent::Metrics(live) => {
+                self.send(RetortProgressParams {
+                    token: self.token.as_ref().map(token_key),
+                    command: self.command.name().to_string(),
+                    kind: "metrics".to_string(),
+                    stage: live.stage,
+                    text,
+                    experiment: live.experiment,
+                    step: live.step,
+                    metrics: Some(live.metrics),
+                    checkpoint: None,
+                })
+                .await;
+                return;
+            }
+            ProgressEvent::Checkpoint {
+                experiment,
+                stage,
+                step,
+                sha,
+            } => {
+                self.send(RetortProgressParams {
+                    token: self.token.as_ref().map(token_key),
+                    command: self.command.name().to_string(),
+                    kind: "checkpoint".to_string(),
+                    stage: Some(stage),
+                    text,
+                    experiment,
+                    step,
+                    metrics: None,
+                    checkpoint: Some(sha),
+                })
+                .await;
+                return;
+            }
             ProgressEvent::Message(_) => ("message", None),
             ProgressEvent::StageStarted(stage) => ("stage-started", Some(stage)),
             ProgressEvent::StageFinished(stage) => ("stage-finished", Some(stage)),

@@ -19,10 +19,22 @@ pub struct RetortProgressParams {
     pub token: Option<String>,
     pub command: String,
     /// `begin`, `message`, `stage-started`, `stage-finished`,
-    /// `stage-restored`, `output` or `end`.
+    /// `stage-restored`, `output`, `metrics`, `checkpoint` or `end`.
     pub kind: String,
     pub stage: Option<String>,
     pub text: String,
+    /// For `metrics`: the experiment that is running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<String>,
+    /// For `metrics`: the step the values belong to (dvclive's `step`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u64>,
+    /// For `metrics`: metric name to value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<serde_json::Map<String, Json>>,
+    /// For `checkpoint`: the commit recorded on the experiment's ref.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
 }
 
 impl Notification for RetortProgress {

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use retort_engine::project::{find_pipeline_files, ProjectRoot};
-use retort_engine::text::{LineIndex, PositionEncoding};
+use retort_engine::text::PositionEncoding;
 use tokio::sync::{watch, Notify};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types as lsp;
@@ -22,8 +22,10 @@ use tower_lsp_server::Client;
 
 use super::convert::{self, LineMap};
 use super::documents::Document;
+use crate::analysis::disk::KindMemo;
 use crate::analysis::values::Revision;
 use crate::analysis::{World, WorldInput};
+use crate::integration::Insights;
 use crate::jobs::CancelFlag;
 
 /// What the client supports and what was agreed at `initialize`.
@@ -61,6 +63,10 @@ pub struct ServerState {
     /// Cancellation flags of running commands by progress token.
     pub jobs: Mutex<HashMap<String, CancelFlag>>,
     pub watcher: Mutex<Option<super::watcher::Watcher>>,
+    /// Stage status and experiments, kept between worlds.
+    pub insights: Arc<Insights>,
+    /// Kinds of paths on disk, kept between worlds.
+    kinds: KindMemo,
 }
 
 /// The world to answer a request with, and the session.
@@ -98,6 +104,8 @@ impl ServerState {
             refresh_views: AtomicBool::new(false),
             jobs: Mutex::new(HashMap::new()),
             watcher: Mutex::new(None),
+            insights: Insights::new(),
+            kinds: KindMemo::default(),
         })
     }
 
@@ -144,8 +152,18 @@ impl ServerState {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 
-    /// Forgets the `HEAD` snapshot, after git refs changed.
+    /// Files changed on disk (by the CLI, DVC or a command): forget what
+    /// was read from them.
+    pub fn files_changed(&self) {
+        self.kinds.clear();
+        self.insights.files_changed();
+    }
+
+    /// Forgets the `HEAD` snapshot and the experiments, after git refs
+    /// changed.
     pub fn head_moved(&self) {
+        self.kinds.clear();
+        self.insights.refs_changed();
         *self
             .head
             .lock()
@@ -233,6 +251,13 @@ impl ServerState {
             head.get_or_insert_with(|| Revision::open(&session.root, "HEAD").map(Arc::new))
                 .clone()
         };
+        // Clone the map out before building: the world is not kept borrowed.
+        let previous = self.world.borrow().clone();
+        let parsed_before = previous
+            .as_ref()
+            .map(|world| world.parsed_files())
+            .unwrap_or_default();
+        let dag_before = previous.map(|world| (world.dag_key, world.dag.clone()));
         WorldInput {
             root: session.root.clone(),
             buffers,
@@ -240,6 +265,10 @@ impl ServerState {
             pipeline_files,
             head,
             generation,
+            insights: self.insights.clone(),
+            parsed_before,
+            dag_before,
+            kinds: self.kinds.clone(),
         }
     }
 
@@ -323,10 +352,9 @@ impl ServerState {
                 pulled_changed = true;
                 continue;
             }
-            let Some(text) = world.text(file) else {
+            let (Some(text), Some(index)) = (world.text(file), world.line_index(file)) else {
                 continue;
             };
-            let index = LineIndex::new(&text);
             let map = LineMap {
                 text: &text,
                 index: &index,

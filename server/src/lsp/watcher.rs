@@ -89,16 +89,31 @@ impl Watcher {
             .collect();
         files.extend(world.params_files());
         files.extend(world.metrics_files());
+        // Dependencies and outputs too: the checks remember whether each
+        // exists (`analysis::disk`) until an event here says otherwise.
         for stage in world.project.stages() {
             files.extend(
                 stage
-                    .plots
-                    .iter()
+                    .all_outs()
                     .filter_map(|out| stage.resolve_path(&out.path)),
             );
+            files.extend(
+                stage
+                    .deps
+                    .iter()
+                    .filter(|dep| !dep.path.contains("://"))
+                    .filter_map(|dep| stage.resolve_path(&dep.path)),
+            );
         }
-        // Many files share a directory; look at each directory once.
-        let dirs: BTreeSet<&str> = files.iter().map(|file| paths::parent(file)).collect();
+        // Many files share a directory; look at each directory once. The
+        // directories of every path the checks looked up are watched too,
+        // because the server remembers whether those paths exist.
+        let looked_up = world.kinds.directories();
+        let dirs: BTreeSet<&str> = files
+            .iter()
+            .map(|file| paths::parent(file))
+            .chain(looked_up.iter().map(String::as_str))
+            .collect();
         for relative in dirs {
             let mut dir = self.root.join(relative);
             // A directory that does not exist yet is seen through its
@@ -167,9 +182,13 @@ async fn handle_events(
                 }
                 Change::Pipeline => {
                     state.rescan_pipelines();
+                    state.files_changed();
                     relevant = true;
                 }
-                Change::File => relevant = true,
+                Change::File => {
+                    state.files_changed();
+                    relevant = true;
+                }
             }
         }
         if relevant {

@@ -3,14 +3,16 @@
 //! Nothing here knows the protocol; `lsp::commands` turns progress events
 //! into `$/progress` and the outcome into the response.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+mod engine;
+pub mod events;
+mod runcache;
 
+use retort_engine::repro::CancelToken;
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use crate::analysis::diff::{diff, DiffRequest};
-use crate::analysis::values::{read_data, scalar_entries, Revision};
+use crate::analysis::values::{scalar_entries, Revision};
 use crate::analysis::World;
 use crate::integration;
 
@@ -90,6 +92,14 @@ impl CommandId {
         }
     }
 
+    /// Whether the command may change files, `dvc.lock` or experiment refs.
+    pub fn changes_files(self) -> bool {
+        !matches!(
+            self,
+            CommandId::Check | CommandId::Status | CommandId::ExpDiff | CommandId::ExpShow
+        )
+    }
+
     /// Whether the command runs stages, so its progress is also sent as
     /// `retort/progress` for clients that show live experiment progress.
     pub fn runs_stages(self) -> bool {
@@ -112,6 +122,25 @@ pub enum ProgressEvent {
     StageRestored(String),
     /// The last line a stage command wrote.
     Output(String),
+    /// Live metrics of a running experiment (from dvclive or a similar
+    /// logger), forwarded as `retort/progress` with kind `metrics`.
+    Metrics(LiveMetrics),
+    /// A checkpoint commit recorded on a running experiment's ref.
+    Checkpoint {
+        experiment: Option<String>,
+        stage: String,
+        step: Option<u64>,
+        sha: String,
+    },
+}
+
+/// One step of live metrics reported by a running stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveMetrics {
+    pub experiment: Option<String>,
+    pub stage: Option<String>,
+    pub step: Option<u64>,
+    pub metrics: serde_json::Map<String, Json>,
 }
 
 impl ProgressEvent {
@@ -124,21 +153,46 @@ impl ProgressEvent {
                 format!("Stage '{stage}' restored from the run-cache")
             }
             ProgressEvent::Output(line) => line.clone(),
+            ProgressEvent::Checkpoint { sha, step, .. } => {
+                let short = &sha[..sha.len().min(7)];
+                match step {
+                    Some(step) => format!("Checkpoint {short} at step {step}"),
+                    None => format!("Checkpoint {short}"),
+                }
+            }
+            ProgressEvent::Metrics(live) => {
+                let values: Vec<String> = live
+                    .metrics
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect();
+                match live.step {
+                    Some(step) => format!("step {step}: {}", values.join(", ")),
+                    None => values.join(", "),
+                }
+            }
         }
     }
 }
 
-/// Set when the user cancels a command; jobs check it between steps.
+/// Set when the user cancels a command; jobs check it between steps, and
+/// the engine checks the same flag while it runs stage commands (it kills
+/// a running command's process group).
 #[derive(Clone, Debug, Default)]
-pub struct CancelFlag(Arc<AtomicBool>);
+pub struct CancelFlag(CancelToken);
 
 impl CancelFlag {
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.cancel();
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.is_cancelled()
+    }
+
+    /// The engine's view of the flag.
+    pub fn token(&self) -> &CancelToken {
+        &self.0
     }
 }
 
@@ -176,7 +230,8 @@ pub struct CommandArguments {
     pub params_file: Option<String>,
     /// `key=value` overrides, as `exp run -S`.
     pub set: Vec<String>,
-    /// An experiment name, for apply, branch and remove.
+    /// An experiment name: the one to apply, branch or remove, or the name
+    /// of a new experiment for `exp.run` and `exp.queue`.
     pub experiment: Option<String>,
     /// A branch name, for `exp branch`.
     pub branch: Option<String>,
@@ -250,48 +305,31 @@ pub fn run(command: CommandId, job: &Job<'_>) -> Result<JobOutcome, JobError> {
         CommandId::Check => check(job),
         CommandId::ExpDiff => exp_diff(job),
         CommandId::ExpShow => exp_show(job),
-        CommandId::Repro | CommandId::ExpRun | CommandId::Status | CommandId::RunCacheCheckout => {
+        CommandId::Repro => {
             job.check_targets()?;
-            job.step("Resolving the pipeline")?;
-            engine_pending(command)
+            engine::repro(job)
         }
-        CommandId::ExpQueue
-        | CommandId::ExpApply
-        | CommandId::ExpBranch
-        | CommandId::ExpRemove
-        | CommandId::QueueStart => {
+        CommandId::Status => {
             job.check_targets()?;
-            job.step("Reading experiments")?;
-            engine_pending(command)
+            engine::status(job)
+        }
+        CommandId::ExpRun => {
+            job.check_targets()?;
+            engine::exp_run(job)
+        }
+        CommandId::ExpQueue => {
+            job.check_targets()?;
+            engine::exp_queue(job)
+        }
+        CommandId::QueueStart => engine::queue_start(job),
+        CommandId::ExpApply => engine::exp_apply(job),
+        CommandId::ExpBranch => engine::exp_branch(job),
+        CommandId::ExpRemove => engine::exp_remove(job),
+        CommandId::RunCacheCheckout => {
+            job.check_targets()?;
+            runcache::checkout(job)
         }
     }
-}
-
-/// The engine call for commands whose engine part is being built elsewhere.
-fn engine_pending(command: CommandId) -> Result<JobOutcome, JobError> {
-    let needs = match command {
-        // FIXME: call `retort_engine::repro` with the targets (the CLI's
-        // `retort repro` shows how), forwarding its stage events to
-        // `report` and honouring `cancel`.
-        CommandId::Repro => "running stages",
-        // FIXME: call `retort_engine::repro::status::compare` for the
-        // targets, as `retort status` does.
-        CommandId::Status => "stage status",
-        // FIXME: restore a run-cache entry through `retort_engine::runcache`.
-        CommandId::RunCacheCheckout => "the run-cache",
-        // FIXME: call `exp run` with `set` overrides and the params file; it
-        // must create the experiment ref and report each stage.
-        CommandId::ExpRun => "experiments",
-        // FIXME: call the experiments queue.
-        CommandId::ExpQueue | CommandId::QueueStart => "the experiments queue",
-        // FIXME: call exp apply, branch and remove.
-        CommandId::ExpApply | CommandId::ExpBranch | CommandId::ExpRemove => "experiments",
-        CommandId::Check | CommandId::ExpDiff | CommandId::ExpShow => "",
-    };
-    Err(JobError::Unavailable(format!(
-        "'{}' needs {needs}, which this build of Retort does not include yet",
-        command.name()
-    )))
 }
 
 /// Runs every check, as `retort check --json` does.
@@ -388,8 +426,9 @@ fn exp_show(job: &Job<'_>) -> Result<JobOutcome, JobError> {
 }
 
 /// The `exp show` table: a row for the workspace and one for `HEAD` with
-/// their params and metrics, then one per experiment once the experiments
-/// API provides them.
+/// their params and metrics, then one per experiment of `HEAD` (queued,
+/// running and failed ones included), and the whole `exp show --json`
+/// output for clients that want DVC's shape.
 pub fn experiments_table(world: &World) -> Json {
     let row = |source: &dyn Fn(&str) -> Option<Json>, rev: Json, name: Json| {
         let mut params = serde_json::Map::new();
@@ -416,7 +455,7 @@ pub fn experiments_table(world: &World) -> Json {
         ))
     };
     let mut rows = vec![row(
-        &|file| read_data(world.source(), file).and_then(|data| flat(data.root())),
+        &|file| world.data(file).and_then(|data| flat(data.root())),
         json!("workspace"),
         Json::Null,
     )];
@@ -430,5 +469,9 @@ pub fn experiments_table(world: &World) -> Json {
     let experiments = integration::experiment_rows(world);
     let available = experiments.is_some();
     rows.extend(experiments.unwrap_or_default());
-    json!({ "rows": rows, "experiments_available": available })
+    json!({
+        "rows": rows,
+        "experiments_available": available,
+        "exp_show": integration::exp_show_json(world),
+    })
 }
