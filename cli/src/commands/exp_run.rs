@@ -64,11 +64,21 @@ pub struct RunArgs {
     /// Run in a temporary directory and leave the workspace untouched.
     #[arg(long)]
     temp: bool,
+
+    /// With --queue, the --slurm-* options are this run's Slurm job options;
+    /// with --run-all, --executor picks what runs the queue.
+    #[command(flatten)]
+    executor: crate::commands::queue_executor::ExecutorArgs,
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
     if args.queue || args.temp || args.run_all {
         return crate::commands::queue::run_from_exp(args.into_queue_request());
+    }
+    if args.executor.executor.is_some() || !args.executor.slurm_options().is_empty() {
+        anyhow::bail!(
+            "--executor and the --slurm-* options apply to queued runs; add --queue (and --run-all to run the queue now)"
+        );
     }
     let (mut workspace, cwd) = open_workspace()?;
     let options = ExpRunOptions {
@@ -141,6 +151,7 @@ pub struct QueueRequest {
     pub run_all: bool,
     pub temp: bool,
     pub jobs: usize,
+    pub executor: crate::commands::queue_executor::ExecutorArgs,
 }
 
 impl RunArgs {
@@ -156,6 +167,7 @@ impl RunArgs {
             run_all: self.run_all,
             temp: self.temp,
             jobs: self.jobs,
+            executor: self.executor,
         }
     }
 }
