@@ -136,7 +136,7 @@ fn remove_rename_and_list_work_on_refs() {
     );
     let error = repo.retort_fails(&["exp", "remove", "missing"]);
     assert!(
-        error.contains("'missing' is not experiment name") || error.contains("'missing' is not"),
+        error.contains("'missing' is not an experiment name"),
         "{error}"
     );
     assert_eq!(repo.retort(&["exp", "list", "--name-only"]), "three\n");

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use retort_engine::exp::apply::{apply, ApplyOptions};
 use retort_engine::exp::collect::{
-    collect, states_json, Collector, ExpState, NoExtras, ShowOptions,
+    collect, states_json, Collector, ExpState, ShowOptions,
 };
 use retort_engine::exp::diff::{diff, diff_json, diff_table, DiffTableOptions};
 use retort_engine::exp::format::Precision;
@@ -17,6 +17,8 @@ use retort_engine::exp::save::{save, SaveOptions};
 use retort_engine::exp::show::{shape, tabulate, ShapeOptions, TableOptions};
 use retort_engine::exp::sync::{self, SyncResult, SyncSelection};
 use retort_engine::exp::ExpRepo;
+use retort_engine::queue::extras::QueueExtras;
+use retort_engine::queue::Queue;
 
 use super::exp_output::{print_json, print_text, render_exp_table};
 
@@ -286,9 +288,19 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
                 );
             }
             if applied.stash.is_some() {
-                println!(
-                    "Your previous workspace is saved; to go back run:\n\n\tgit reset --hard\n\tgit stash apply refs/exps/apply/stash"
-                );
+                println!("Your previous workspace is saved; to go back run:\n\n\tgit reset --hard");
+                if !applied.stash_untracked.is_empty() {
+                    // Untracked files survive the reset and would block the
+                    // stash; they are saved in it, so removing them is safe.
+                    let top = if repo.subdir.is_empty() { "" } else { ":/" };
+                    let paths: Vec<String> = applied
+                        .stash_untracked
+                        .iter()
+                        .map(|path| shell_quote(&format!("{top}{path}")))
+                        .collect();
+                    println!("\tgit clean -f -- {}", paths.join(" "));
+                }
+                println!("\tgit stash apply refs/exps/apply/stash");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -317,7 +329,7 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
                     queue: args.queue,
                     keep: args.keep,
                 },
-                &NoExtras,
+                &queue_extras(&repo, ShowOptions::default()),
             )?;
             if removed.is_empty() {
                 println!("No experiments to remove.");
@@ -399,7 +411,8 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
                 println!("No experiments to pull.");
             } else {
                 println!(
-                    "Pulled experiment {} from Git remote '{}'.",
+                    "Pulled {} {} from Git remote '{}'.",
+                    experiment_word(result.success.len()),
                     join_quoted(&result.success),
                     args.git_remote
                 );
@@ -409,6 +422,22 @@ pub fn run(command: ExpCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn experiment_word(count: usize) -> &'static str {
+    if count == 1 {
+        "experiment"
+    } else {
+        "experiments"
+    }
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn sync_selection(args: &PushArgs) -> SyncSelection {
@@ -435,13 +464,15 @@ fn report_push(result: &SyncResult, remote: &str) {
             "is"
         };
         println!(
-            "Experiment {} {verb} up to date on Git remote '{remote}'.",
+            "{} {} {verb} up to date on Git remote '{remote}'.",
+            capitalized(experiment_word(result.up_to_date.len())),
             join_quoted(&result.up_to_date)
         );
     }
     if !result.success.is_empty() {
         println!(
-            "Pushed experiment {} to Git remote '{remote}'.",
+            "Pushed {} {} to Git remote '{remote}'.",
+            experiment_word(result.success.len()),
             join_quoted(&result.success)
         );
     }
@@ -463,9 +494,9 @@ fn show(repo: &ExpRepo, args: ShowArgs) -> Result<ExitCode> {
         param_deps: args.param_deps,
         force: args.force,
     };
-    // FIXME(queue): pass the queue's ExtraExperiments once it exists, so that
-    // queued, running and failed experiments show up.
-    let states = collect(repo, &options, &NoExtras)?;
+    // Queued, running and failed experiments come from the queue.
+    let extras = queue_extras(repo, options.clone());
+    let states = collect(repo, &options, &extras)?;
     if args.json {
         print_json(&states_json(&states))?;
         return Ok(ExitCode::SUCCESS);
@@ -505,6 +536,25 @@ fn show(repo: &ExpRepo, args: ShowArgs) -> Result<ExitCode> {
     };
     print_text(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Quotes a path for a POSIX shell when it needs it.
+fn shell_quote(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:+=,@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// The project's queue as the source of queued, running and failed rows.
+fn queue_extras(repo: &ExpRepo, options: ShowOptions) -> QueueExtras<'_> {
+    QueueExtras {
+        repo,
+        queue: Queue::open(&repo.project.dvc_dir()),
+        options,
+    }
 }
 
 /// Collects one revision for the diff commands.
@@ -566,8 +616,13 @@ fn exp_diff(repo: &ExpRepo, args: DiffArgs) -> Result<ExitCode> {
         .into_iter()
         .enumerate()
     {
+        // Like DVC: a blank line between the tables, and no table (not even
+        // its header) when nothing differs.
         if index > 0 {
             out.push('\n');
+        }
+        if changes.is_empty() {
+            continue;
         }
         let table = diff_table(
             changes,

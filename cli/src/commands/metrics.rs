@@ -217,7 +217,7 @@ fn show(repo: &ExpRepo, cwd: &std::path::Path, args: ShowArgs) -> Result<ExitCod
         .collect();
     if !errored.is_empty() {
         eprintln!(
-            "ERROR: DVC failed to load some metrics for following revisions: '{}'.",
+            "error: failed to load some metrics for these revisions: '{}'.",
             errored.join(", ")
         );
     }
@@ -370,7 +370,7 @@ pub fn report_errors(
         .collect();
     if !errored.is_empty() {
         eprintln!(
-            "ERROR: DVC failed to load some metrics for following revisions: '{}'.",
+            "error: failed to load some metrics for these revisions: '{}'.",
             errored.join(", ")
         );
     }

@@ -30,6 +30,11 @@ pub struct Applied {
     /// The stash commit that contains the pre-apply workspace, when it had
     /// changes.
     pub stash: Option<String>,
+    /// The untracked files saved in the stash, relative to the git work tree.
+    /// They stay in the workspace after `git reset --hard`, and `git stash
+    /// apply` refuses to restore them over existing files, so the way back
+    /// removes them first.
+    pub stash_untracked: Vec<String>,
     /// Cached outputs that could not be checked out (their objects are not
     /// in the cache; `dvc pull` fetches them).
     pub missing_outputs: Vec<String>,
@@ -101,6 +106,10 @@ pub fn apply(repo: &ExpRepo, rev: &str, options: &ApplyOptions) -> Result<Applie
     }
 
     let stash = save_apply_stash(repo, &head, &sha, rev)?;
+    let stash_untracked = match &stash {
+        Some(stash) => stash_untracked_paths(repo, stash)?,
+        None => Vec::new(),
+    };
 
     let mut written = Vec::new();
     for (path, oid, mode) in &changes {
@@ -121,8 +130,34 @@ pub fn apply(repo: &ExpRepo, rev: &str, options: &ApplyOptions) -> Result<Applie
         sha,
         written,
         stash,
+        stash_untracked,
         missing_outputs,
     })
+}
+
+/// The files of a stash commit's untracked-files parent (its third), if any.
+fn stash_untracked_paths(repo: &ExpRepo, stash: &str) -> Result<Vec<String>> {
+    let git = &repo.git;
+    let commit = git2::Oid::from_str(stash)
+        .and_then(|oid| git.find_commit(oid))
+        .git(|| format!("unable to read the stash commit {stash}"))?;
+    let Ok(untracked) = commit.parent(2) else {
+        return Ok(Vec::new());
+    };
+    let tree = untracked
+        .tree()
+        .git(|| "unable to read the stashed untracked files".into())?;
+    let mut paths = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            if let Ok(name) = entry.name() {
+                paths.push(format!("{parent}{name}"));
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .git(|| "unable to list the stashed untracked files".into())?;
+    Ok(paths)
 }
 
 /// Brings the cached outputs that the workspace's `dvc.lock` files record

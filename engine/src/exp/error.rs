@@ -24,7 +24,7 @@ pub enum ExpError {
         suggestions: Vec<String>,
     },
 
-    #[error("{} not experiment {}{}", quoted_list(.names), if .names.len() > 1 { "names" } else { "name" }, did_you_mean(.suggestions))]
+    #[error("{} not {}{}", quoted_list(.names), if .names.len() > 1 { "experiment names" } else { "an experiment name" }, did_you_mean(.suggestions))]
     UnknownNames {
         names: Vec<String>,
         suggestions: Vec<String>,

@@ -29,8 +29,8 @@ pub struct ExpRefTarget {
 impl ExpRepo {
     /// Opens the project that contains `start` and its git repository.
     pub fn discover(start: &Path) -> Result<ExpRepo> {
-        let project = project::discover(start)
-            .map_err(|error| ExpError::InvalidArgument(error.to_string()))?;
+        let project =
+            project::discover(start).map_err(|error| ExpError::NoProject(error.to_string()))?;
         ExpRepo::open(project)
     }
 
