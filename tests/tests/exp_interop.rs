@@ -46,8 +46,15 @@ fn retort_run_is_listed_and_applied_by_dvc() {
     let before = refs_and_index(&repo);
 
     let printed = repo.retort(&["exp", "run", "-n", "by-retort", "-S", "train.lr=0.2"]);
-    assert!(printed.contains("Ran experiment(s): by-retort"), "{printed}");
-    assert_eq!(refs_and_index(&repo), before, "HEAD, branches or index moved");
+    assert!(
+        printed.contains("Ran experiment(s): by-retort"),
+        "{printed}"
+    );
+    assert_eq!(
+        refs_and_index(&repo),
+        before,
+        "HEAD, branches or index moved"
+    );
     // The workspace keeps the results, and DVC finds its lock up to date.
     assert!(repo.read("params.yaml").contains("lr: 0.2"));
     assert!(repo
@@ -160,7 +167,11 @@ fn queue_runs_two_at_a_time_without_touching_the_workspace() {
 
     let before = repo.git_state();
     repo.retort(&["exp", "run", "--run-all", "-j", "2"]);
-    assert_eq!(repo.git_state(), before, "queued runs touched the workspace");
+    assert_eq!(
+        repo.git_state(),
+        before,
+        "queued runs touched the workspace"
+    );
     let log = std::fs::read_to_string(&times).unwrap();
     assert_eq!(log.lines().count(), 8, "{log}");
     assert_eq!(max_in_flight(&log), 2, "-j 2 runs two at once:\n{log}");
@@ -312,7 +323,10 @@ fn errors_name_the_problem_and_the_fix() {
     repo.write("notes.txt", "mine, untracked\n");
     let before = repo.git_state();
     let error = repo.retort_fails(&["exp", "apply", "twin"]);
-    assert!(error.contains("would overwrite uncommitted changes"), "{error}");
+    assert!(
+        error.contains("would overwrite uncommitted changes"),
+        "{error}"
+    );
     assert_eq!(repo.git_state(), before);
     let printed = repo.retort(&["exp", "apply", "--force", "twin"]);
     assert!(repo.read("params.yaml").contains("lr: 0.4"));

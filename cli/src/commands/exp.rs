@@ -5,9 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use retort_engine::exp::apply::{apply, ApplyOptions};
-use retort_engine::exp::collect::{
-    collect, states_json, Collector, ExpState, ShowOptions,
-};
+use retort_engine::exp::collect::{collect, states_json, Collector, ExpState, ShowOptions};
 use retort_engine::exp::diff::{diff, diff_json, diff_table, DiffTableOptions};
 use retort_engine::exp::format::Precision;
 use retort_engine::exp::json::Json;

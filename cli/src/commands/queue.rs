@@ -344,7 +344,13 @@ pub fn run_from_exp(request: QueueRequest) -> Result<ExitCode> {
     let started_at = retort_engine::queue::store::now();
     let cancel: CancelToken = cancel_on_signal();
     let mut executor = queue_executor::make_executor(&repo, &request.executor)?;
-    run_queue(&queue, executor.as_mut(), request.jobs, &PrintEvents, &cancel)?;
+    run_queue(
+        &queue,
+        executor.as_mut(),
+        request.jobs,
+        &PrintEvents,
+        &cancel,
+    )?;
     let finished: Vec<QueueEntry> = queue
         .list()
         .into_iter()

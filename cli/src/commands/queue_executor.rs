@@ -67,9 +67,10 @@ impl ExecutorArgs {
             mem: self.mem.clone(),
             gres: self.gres.clone(),
             sbatch_args: self.sbatch_args.clone(),
-            work_dir: self.work_dir.as_ref().map(|dir| {
-                std::path::absolute(dir).unwrap_or_else(|_| dir.clone())
-            }),
+            work_dir: self
+                .work_dir
+                .as_ref()
+                .map(|dir| std::path::absolute(dir).unwrap_or_else(|_| dir.clone())),
             program: None,
         }
     }
@@ -92,7 +93,10 @@ impl ExecutorArgs {
         };
         push("partition", options.partition);
         push("time", options.time);
-        push("cpus-per-task", options.cpus_per_task.map(|n| n.to_string()));
+        push(
+            "cpus-per-task",
+            options.cpus_per_task.map(|n| n.to_string()),
+        );
         push("mem", options.mem);
         push("gres", options.gres);
         push(

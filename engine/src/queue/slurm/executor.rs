@@ -46,12 +46,13 @@ impl SlurmExecutor {
 
     /// The options a job of `entry` is submitted with.
     pub fn options_for(&self, entry: &QueueEntry) -> Result<SlurmOptions, ExecutorError> {
-        let per_run = SlurmOptions::from_entry_options(&entry.executor_options).map_err(
-            |error| ExecutorError::Start {
-                name: entry.name.clone(),
-                message: error.to_string(),
-            },
-        )?;
+        let per_run =
+            SlurmOptions::from_entry_options(&entry.executor_options).map_err(|error| {
+                ExecutorError::Start {
+                    name: entry.name.clone(),
+                    message: error.to_string(),
+                }
+            })?;
         Ok(self.defaults.overlay(&per_run))
     }
 
@@ -134,7 +135,10 @@ impl Executor for SlurmExecutor {
             message,
         };
         let options = self.options_for(entry)?;
-        let program = options.program.clone().unwrap_or_else(|| self.program.clone());
+        let program = options
+            .program
+            .clone()
+            .unwrap_or_else(|| self.program.clone());
         let script_path = queue.dir().join(format!("{}.sbatch", entry.id));
         let script = batch_script(
             &program,

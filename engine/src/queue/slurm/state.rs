@@ -39,7 +39,9 @@ impl JobPhase {
             "BOOT_FAIL" => JobPhase::Killed("its node failed to boot".to_string()),
             "DEADLINE" => JobPhase::Killed("it reached its deadline".to_string()),
             "PREEMPTED" => JobPhase::Killed("a job of higher priority preempted it".to_string()),
-            "SPECIAL_EXIT" => JobPhase::Killed("it ended in Slurm's special exit state".to_string()),
+            "SPECIAL_EXIT" => {
+                JobPhase::Killed("it ended in Slurm's special exit state".to_string())
+            }
             "REVOKED" => JobPhase::Killed("another cluster of the federation took it".to_string()),
             // RUNNING, COMPLETING, SUSPENDED, STOPPED, SIGNALING, STAGE_OUT,
             // RESIZING, and states of newer Slurm versions: keep watching.
