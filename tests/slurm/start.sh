@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Starts a one-node Slurm cluster on this machine for the tests and benchmarks,
-# following ../../../shared/spec/slurm.md's recipe: munged, slurmctld and slurmd
-# as root, one node named after this host with all its cores, one partition.
+# Starts a one-node Slurm cluster on this machine for the tests and benchmarks:
+# munged, slurmctld and slurmd as root, one node named after this host with all
+# its cores, one partition. Slurm 22.05 (Debian 12) runs this way on a machine
+# with cgroup v1 when no cgroup.conf exists.
 #
 # Usage: start.sh STATE_DIR
 # Writes the process ids it started to STATE_DIR/pids (stop.sh reads them) and
 # the daemons' logs to STATE_DIR. Exits 0 once the node is idle. When a
-# controller already answers, it starts nothing and leaves STATE_DIR/pids empty.
+# controller already responds, it starts nothing and leaves STATE_DIR/pids empty.
 # Exit 3: Slurm is not installed or this is not root (the caller may skip).
 set -euo pipefail
 
@@ -27,13 +28,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 if timeout 5 sinfo -h >/dev/null 2>&1; then
-  echo "start.sh: a Slurm controller already answers; using it" >&2
+  echo "start.sh: a Slurm controller already responds; using it" >&2
   exit 0
 fi
 
 host=$(hostname)
 cpus=$(nproc)
-# A little below the free memory, as the recipe says.
+# A little below the available memory, so that slurmd accepts the node.
 memory=$(free -m | awk '/^Mem:/ { print int($7 * 0.8) }')
 mkdir -p /etc/slurm "$state/slurmctld" "$state/slurmd"
 cat >/etc/slurm/slurm.conf <<CONF

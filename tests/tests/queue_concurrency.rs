@@ -104,7 +104,7 @@ fn runs_finishing_together_keep_the_repository_sound() {
     refs.dedup();
     assert_eq!(refs.len(), RUNS, "runs shared refs: {refs:?}");
 
-    // Each experiment commit holds its own params and metrics.
+    // Each experiment commit contains its own params and metrics.
     for (n, lr) in rates.iter().enumerate() {
         let (reference, _) = repo.exp(&format!("together-{n}"));
         let params = repo.git(&["show", &format!("{reference}:params.yaml")]);
@@ -146,7 +146,7 @@ fn runs_finishing_together_keep_the_repository_sound() {
     }
 }
 
-/// The queue's entries as `retort` stores them, each parsed as JSON.
+/// Loads the queue's entries as `retort` stores them, each parsed as JSON.
 fn json_entries(repo: &Repo) -> Vec<serde_json::Value> {
     let dir = repo.path().join(".dvc/tmp/exps/retort-queue");
     let mut entries: Vec<serde_json::Value> = std::fs::read_dir(&dir)

@@ -1,6 +1,6 @@
 //! The Slurm executor against a real one-node Slurm cluster that the test
 //! starts (tests/slurm/start.sh) and stops. Without Slurm, or when not root,
-//! the test says it is skipped, unless `RETORT_REQUIRE_SLURM=1` makes that a
+//! the test prints that it is skipped, unless `RETORT_REQUIRE_SLURM=1` makes that a
 //! failure (CI sets it).
 
 mod exp_support;
@@ -59,7 +59,7 @@ impl Drop for Cluster {
     }
 }
 
-/// The digits example in a fresh git repository, reproduced and committed.
+/// Copies the digits example into a fresh git repository, reproduced and committed.
 fn digits_repo() -> Repo {
     let repo = Repo::git_only();
     let source = retort_tests::repo_root().join("examples/digits");
@@ -80,7 +80,7 @@ fn queue_dir(repo: &Repo) -> PathBuf {
     repo.path().join(".dvc/tmp/exps/retort-queue")
 }
 
-/// The stored queue entry of the experiment called `name`.
+/// Loads the stored queue entry of the experiment called `name`.
 fn entry(repo: &Repo, name: &str) -> serde_json::Value {
     for item in std::fs::read_dir(queue_dir(repo)).unwrap().flatten() {
         if item.path().extension().is_some_and(|ext| ext == "json") {
@@ -158,7 +158,7 @@ fn scontrol_job(job_id: &str) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
 }
 
-/// The value of `key` in a YAML-ish `key: value` file at an experiment ref.
+/// Reads the number `key` from a JSON or `key: value` file at an experiment ref.
 fn number_at(repo: &Repo, reference: &str, path: &str, key: &str) -> f64 {
     let text = repo.git(&["show", &format!("{reference}:{path}")]);
     if path.ends_with(".json") {
@@ -246,7 +246,7 @@ fn four_experiments_become_refs(repo: &Repo, runs: &Path) {
             "{status}"
         );
 
-        // The ref holds this run's params, and metrics of that many epochs.
+        // The ref contains this run's params, and metrics of that many epochs.
         let (reference, _) = repo.exp(name);
         assert_eq!(stored["result_ref"], reference.as_str());
         assert_eq!(
@@ -258,7 +258,8 @@ fn four_experiments_become_refs(repo: &Repo, runs: &Path) {
             f64::from(epochs - 1)
         );
         let accuracy = number_at(repo, &reference, "metrics.json", "accuracy");
-        assert!(accuracy > 0.5 && accuracy <= 1.0, "{name}: {accuracy}");
+        assert!(accuracy > 0.5, "{name}: {accuracy}");
+        assert!(accuracy <= 1.0, "{name}: {accuracy}");
 
         // Options reach sbatch: config defaults for all, --slurm-mem per run.
         let job = scontrol_job(job_id);

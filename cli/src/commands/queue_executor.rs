@@ -22,7 +22,7 @@ pub enum ExecutorChoice {
 /// The executor and the options of Slurm jobs.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct ExecutorArgs {
-    /// What runs queued experiments (default: `[executor] kind` in
+    /// The executor of queued experiments (default: `[executor] kind` in
     /// .dvc/retort.toml, else local).
     #[arg(long, value_enum)]
     pub executor: Option<ExecutorChoice>,
@@ -52,13 +52,13 @@ pub struct ExecutorArgs {
     #[arg(long = "slurm-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub sbatch_args: Vec<String>,
 
-    /// A directory every node sees, for the jobs' temporary work trees.
+    /// A directory that every node can reach, for the jobs' temporary work trees.
     #[arg(long = "slurm-work-dir", value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
 }
 
 impl ExecutorArgs {
-    /// The Slurm options given on the command line.
+    /// Returns the Slurm options given on the command line.
     pub fn slurm_options(&self) -> SlurmOptions {
         SlurmOptions {
             partition: self.partition.clone(),
@@ -75,7 +75,7 @@ impl ExecutorArgs {
         }
     }
 
-    /// The same arguments as command-line words, to hand to a worker process.
+    /// Converts the arguments back to command-line words for a worker process.
     pub fn to_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         if let Some(choice) = self.executor {
@@ -86,6 +86,7 @@ impl ExecutorArgs {
             args.push(format!("--executor={name}"));
         }
         let options = self.slurm_options();
+
         let mut push = |flag: &str, value: Option<String>| {
             if let Some(value) = value {
                 args.push(format!("--slurm-{flag}={value}"));
@@ -114,7 +115,7 @@ fn retort_program() -> Result<PathBuf> {
     std::env::current_exe().context("unable to find the retort executable")
 }
 
-/// The executor `queue start` (or `exp run --run-all`) uses.
+/// Creates the executor that `queue start` (or `exp run --run-all`) uses.
 pub fn make_executor(repo: &ExpRepo, args: &ExecutorArgs) -> Result<Box<dyn Executor>> {
     let config = RetortConfig::load(&repo.project.dvc_dir())?;
     let kind = match args.executor {
@@ -143,7 +144,7 @@ pub fn make_executor(repo: &ExpRepo, args: &ExecutorArgs) -> Result<Box<dyn Exec
     }
 }
 
-/// The executor that started `entry`, to stop it with.
+/// Creates the executor that started `entry`, to stop it with.
 pub fn executor_of(repo: &ExpRepo, entry: &QueueEntry) -> Result<Box<dyn Executor>> {
     let executor = match entry.executor.as_str() {
         "slurm" => ExecutorChoice::Slurm,
@@ -172,13 +173,13 @@ pub fn store_run_options(queue: &Queue, entries: &[QueueEntry], args: &ExecutorA
     Ok(())
 }
 
-/// What Slurm says now about the unfinished Slurm entries, by job id.
+/// Queries the current states of the unfinished Slurm entries' jobs, by job id.
 pub fn live_jobs(entries: &[QueueEntry]) -> HashMap<String, JobInfo> {
     slurm::live_states(entries)
 }
 
-/// The job state `queue status` shows: Slurm's answer when it has one, else
-/// the last state the worker recorded.
+/// Returns the job state that `queue status` shows: the current state from
+/// `squeue`, else the last state the worker recorded.
 pub fn job_state_text(entry: &QueueEntry, live: &HashMap<String, JobInfo>) -> String {
     let state = entry
         .job_id
@@ -192,8 +193,8 @@ pub fn job_state_text(entry: &QueueEntry, live: &HashMap<String, JobInfo>) -> St
     }
 }
 
-/// Whether the Slurm job of an unfinished entry has ended (or Slurm has
-/// forgotten it), so that following its log would wait forever.
+/// Checks whether the Slurm job of an unfinished entry has ended (or Slurm
+/// has purged it), so that following its log would wait forever.
 pub fn job_gone(entry: &QueueEntry) -> bool {
     if entry.executor != "slurm" || entry.status.is_finished() {
         return false;

@@ -23,7 +23,7 @@ use toml_edit::Table;
 use crate::config::ConfigError;
 use crate::queue::slurm::SlurmOptions;
 
-/// Which executor runs queued experiments.
+/// The executor that runs queued experiments.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ExecutorKind {
     #[default]

@@ -1,7 +1,7 @@
 //! Advisory file locks (`flock`) for what several run processes change at the
-//! same time. Queue entries have their own lock (`Queue::lock`); this one
-//! guards experiment refs, whose name check and creation must happen as one
-//! step when runs on different machines finish together. `flock` works across
+//! same time. Queue entries have their own lock (`Queue::lock`). This one
+//! guards experiment refs, because runs on different machines that finish
+//! together must check a ref's name and create the ref in one step. `flock` works across
 //! machines on NFS (Linux turns it into an NFS lock) and on Lustre, BeeGFS and
 //! GPFS mounted with lock support.
 
@@ -36,8 +36,8 @@ impl FileLock {
     }
 }
 
-/// The lock file for creating experiment refs: in the git directory, which
-/// every run of the repository shares whatever project inside it it runs.
+/// Returns the lock file for creating experiment refs. It is in the git
+/// directory, which every run of the repository shares.
 pub fn exp_refs_lock_path(git: &git2::Repository) -> std::path::PathBuf {
     git.commondir().join("retort-exp-refs.lock")
 }
@@ -49,22 +49,22 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn the_lock_excludes_other_holders() {
+    fn lock_excludes_other_holders() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lock");
         let inside = Arc::new(AtomicUsize::new(0));
-        let most = Arc::new(AtomicUsize::new(0));
+        let max = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let path = path.clone();
                 let inside = inside.clone();
-                let most = most.clone();
+                let max = max.clone();
                 std::thread::spawn(move || {
                     for _ in 0..20 {
                         // Each open is a separate lock owner, as in separate processes.
                         let _lock = FileLock::exclusive(&path).unwrap();
                         let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
+                        max.fetch_max(now, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_micros(200));
                         inside.fetch_sub(1, Ordering::SeqCst);
                     }
@@ -74,6 +74,6 @@ mod tests {
         for thread in threads {
             thread.join().unwrap();
         }
-        assert_eq!(most.load(Ordering::SeqCst), 1);
+        assert_eq!(max.load(Ordering::SeqCst), 1);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// A Slurm command that could not run or that refused.
+/// A Slurm command that could not run or that failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SlurmError {
     #[error("unable to run `{program}`: {message}; is Slurm installed and on PATH?")]
@@ -15,7 +15,7 @@ pub enum SlurmError {
     Refused { program: String, message: String },
 }
 
-/// What `squeue` says about one job.
+/// The state of one job as `squeue` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobInfo {
     /// Such as `PENDING`, `RUNNING`, `COMPLETED`, `TIMEOUT`.
@@ -78,8 +78,8 @@ pub fn submit(args: &[String], script: &Path) -> Result<String, SlurmError> {
     Ok(id)
 }
 
-/// The states of the given jobs. Jobs Slurm no longer knows (finished longer
-/// ago than its `MinJobAge`) are absent from the answer.
+/// Queries the states of the given jobs. Jobs that Slurm has purged (finished
+/// longer ago than its `MinJobAge`) are absent from the result.
 pub fn query(job_ids: &[String]) -> Result<HashMap<String, JobInfo>, SlurmError> {
     if job_ids.is_empty() {
         return Ok(HashMap::new());
@@ -92,8 +92,7 @@ pub fn query(job_ids: &[String]) -> Result<HashMap<String, JobInfo>, SlurmError>
     ];
     let output = run("squeue", &args)?;
     if !output.status.success() {
-        // Asked about a single job it has forgotten, squeue fails instead of
-        // printing nothing.
+        // For a single purged job, squeue fails instead of printing nothing.
         if String::from_utf8_lossy(&output.stderr).contains("Invalid job id") {
             return Ok(HashMap::new());
         }
@@ -102,7 +101,7 @@ pub fn query(job_ids: &[String]) -> Result<HashMap<String, JobInfo>, SlurmError>
     Ok(parse_squeue(&String::from_utf8_lossy(&output.stdout)))
 }
 
-/// Reads `%i|%T|%r` lines.
+/// Parses `%i|%T|%r` lines.
 fn parse_squeue(text: &str) -> HashMap<String, JobInfo> {
     text.lines()
         .filter_map(|line| {
@@ -142,7 +141,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn squeue_lines_parse() {
+    fn squeue_output_parses() {
         let jobs = parse_squeue("12|RUNNING|None\n13|PENDING|Resources\n\nbad\n");
         assert_eq!(jobs.len(), 2);
         assert_eq!(jobs["13"].state, "PENDING");

@@ -1,8 +1,8 @@
 //! The Slurm executor: each entry becomes one `sbatch` job whose script runs
 //! `retort exp exec-run <id>` on a compute node, in the project directory that
 //! the cluster's shared file system shows every node. The job's output is the
-//! entry's log; the entry itself is updated by the run on the node, and by
-//! this executor when Slurm ends a job before the run could say how it went.
+//! entry's log. The run on the node updates the entry, and this executor
+//! updates it when Slurm ends a job before the run could record an outcome.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -16,23 +16,23 @@ use crate::queue::executor::{Executor, ExecutorError, RunState};
 use crate::queue::rundir::RUN_ROOT_ENV;
 use crate::queue::store::{now, Queue};
 
-/// How often `squeue` is asked, at most. One call covers every watched job.
+/// The shortest time between two `squeue` calls. One call covers every watched job.
 const QUERY_INTERVAL: Duration = Duration::from_secs(1);
 
 pub struct SlurmExecutor {
     program: PathBuf,
     project_root: PathBuf,
     defaults: SlurmOptions,
-    /// Jobs to ask `squeue` about, and what it said last.
+    /// Jobs to query with `squeue`, and their last reported states.
     watched: BTreeSet<String>,
     known: HashMap<String, JobInfo>,
     queried: Option<Instant>,
 }
 
 impl SlurmExecutor {
-    /// `program` is the `retort` binary (the nodes must see it at that path
-    /// unless `defaults.program` says otherwise); `defaults` are the options
-    /// of jobs whose entry sets none.
+    /// Creates an executor. `program` is the `retort` binary, which the nodes
+    /// must see at that path unless `defaults.program` is set. `defaults` are
+    /// the options of jobs whose entry sets none.
     pub fn new(program: PathBuf, project_root: &Path, defaults: SlurmOptions) -> SlurmExecutor {
         SlurmExecutor {
             program,
@@ -44,7 +44,7 @@ impl SlurmExecutor {
         }
     }
 
-    /// The options a job of `entry` is submitted with.
+    /// Returns the options that a job of `entry` is submitted with.
     pub fn options_for(&self, entry: &QueueEntry) -> Result<SlurmOptions, ExecutorError> {
         let per_run =
             SlurmOptions::from_entry_options(&entry.executor_options).map_err(|error| {
@@ -71,9 +71,9 @@ impl SlurmExecutor {
                 self.queried = Some(Instant::now());
             }
             Err(error) => {
-                // The controller may be restarting: keep the last answer and
-                // ask again next time.
-                tracing::warn!(%error, "unable to ask Slurm about the queue's jobs");
+                // The controller may be restarting, so keep the last states
+                // and query again next time.
+                tracing::warn!(%error, "squeue failed; keeping the last known job states");
                 self.queried = Some(Instant::now());
             }
         }
@@ -89,8 +89,8 @@ impl SlurmExecutor {
     }
 }
 
-/// The batch script: where the work tree goes, then the run itself. `exec`
-/// makes the run the process Slurm signals when it stops the job.
+/// Writes the batch script: where the work tree goes, then the run itself.
+/// `exec` makes the run the process that Slurm signals when it stops the job.
 pub fn batch_script(
     program: &Path,
     project_root: &Path,
@@ -135,6 +135,7 @@ impl Executor for SlurmExecutor {
             message,
         };
         let options = self.options_for(entry)?;
+
         let program = options
             .program
             .clone()
@@ -148,6 +149,7 @@ impl Executor for SlurmExecutor {
         );
         crate::fsutil::atomic_write(&script_path, script.as_bytes())
             .map_err(|error| start_error(error.to_string()))?;
+
         let mut args = vec![
             format!("--job-name=retort-{}", entry.name),
             format!("--output={}", queue.log_path(&entry.id).display()),
@@ -156,6 +158,7 @@ impl Executor for SlurmExecutor {
         args.extend(options.sbatch_resource_args());
         let job_id = commands::submit(&args, &script_path)
             .map_err(|error| start_error(error.to_string()))?;
+
         self.watched.insert(job_id.clone());
         let submitted = options.to_entry_options();
         queue
@@ -240,8 +243,8 @@ impl Executor for SlurmExecutor {
     }
 }
 
-/// What Slurm says now about the jobs of the unfinished Slurm entries, for
-/// `queue status` and `queue logs`. Empty when Slurm cannot be asked.
+/// Queries the current states of the unfinished Slurm entries' jobs, for
+/// `queue status` and `queue logs`. Empty when `squeue` fails.
 pub fn live_states(entries: &[QueueEntry]) -> HashMap<String, JobInfo> {
     let ids: Vec<String> = entries
         .iter()
@@ -256,7 +259,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_script_quotes_paths_and_sets_the_work_dir() {
+    fn batch_script_quotes_paths() {
         let entry = QueueEntry {
             id: "abc123".into(),
             name: "exp-1".into(),

@@ -20,8 +20,8 @@ pub struct SlurmOptions {
     pub gres: Option<String>,
     /// Further `sbatch` arguments, passed as given (`--qos=high`).
     pub sbatch_args: Vec<String>,
-    /// A directory every node sees; the job's temporary work tree is created
-    /// in it. Unset: the project's `.dvc/tmp/exps/run`.
+    /// A directory that every node can reach. The job's temporary work tree
+    /// is created in it. Unset: the project's `.dvc/tmp/exps/run`.
     pub work_dir: Option<PathBuf>,
     /// The `retort` executable as the nodes see it. Unset: the path of the
     /// `retort` that runs the queue.
@@ -61,7 +61,7 @@ impl SlurmOptions {
         *self == SlurmOptions::default()
     }
 
-    /// The options as the `key=value` strings a queue entry stores.
+    /// Converts the options to the `key=value` strings a queue entry stores.
     pub fn to_entry_options(&self) -> Vec<String> {
         let mut options = Vec::new();
         let mut push = |key: &str, value: Option<String>| {
@@ -102,7 +102,7 @@ impl SlurmOptions {
         Ok(parsed)
     }
 
-    /// Sets one option by its entry key; the error says what is wrong.
+    /// Sets one option by its entry key. The error describes the invalid value.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         if value.contains(['\n', '\r', '\0']) {
             return Err("values cannot contain line breaks or NUL bytes".to_string());
@@ -125,7 +125,7 @@ impl SlurmOptions {
         Ok(())
     }
 
-    /// The resource arguments for `sbatch`, in a fixed order.
+    /// Returns the resource arguments for `sbatch`, in a fixed order.
     pub fn sbatch_resource_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         if let Some(partition) = &self.partition {
@@ -148,7 +148,7 @@ impl SlurmOptions {
     }
 }
 
-/// A positive CPU count.
+/// Parses a positive CPU count.
 pub fn parse_cpus(value: &str) -> Result<u32, String> {
     match value.trim().parse::<u32>() {
         Ok(count) if count > 0 => Ok(count),
@@ -180,7 +180,7 @@ mod tests {
     }
 
     #[test]
-    fn per_run_options_win_and_free_args_add_up() {
+    fn overlay_prefers_per_run_options() {
         let defaults = SlurmOptions {
             partition: Some("cpu".into()),
             mem: Some("4G".into()),
@@ -200,7 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_options_say_what_is_wrong() {
+    fn invalid_options_are_errors() {
         let error = SlurmOptions::from_entry_options(&["cpus-per-task=0".into()]).unwrap_err();
         assert!(error.to_string().contains("at least 1"), "{error}");
         let error = SlurmOptions::from_entry_options(&["nodes=2".into()]).unwrap_err();
