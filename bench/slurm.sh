@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Wall time of queued experiments run through Slurm against the local
-# executor, with the same parallelism: QUEUED experiments of examples/digits
-# (different learning rates) with `exp run --run-all -j JOBS`, once with
-# `--executor local` and once with `--executor slurm` on a one-node cluster
-# that this script starts (tests/slurm/start.sh; needs root and slurm-wlm).
-# Each executor gets its own copy of the same repository, so neither reuses
-# the other's run-cache.
+# Compares the wall time of queued experiments run through Slurm with the
+# local executor at the same parallelism. QUEUED experiments of
+# examples/digits (different learning rates) run with
+# `exp run --run-all -j JOBS`, once with `--executor local` and once with
+# `--executor slurm`. The Slurm runs use a one-node cluster that this script
+# starts (tests/slurm/start.sh, which needs root and slurm-wlm). Each
+# executor gets its own copy of the same repository, so neither reuses the
+# other's run-cache.
 #
-# Usage: bench/slurm.sh [QUEUED] [JOBS] [EPOCHS]   (defaults 8, 2 and 10;
-# RETORT_BIN picks the binary, else a release build; KEEP=1 keeps the files)
+# Usage: bench/slurm.sh [QUEUED] [JOBS] [EPOCHS] [ROUNDS]   (defaults 8, 2,
+# 10 and 3; RETORT_BIN picks the binary, else a release build; KEEP=1 keeps
+# the files)
 set -euo pipefail
 
 queued=${1:-8}
 jobs=${2:-2}
 epochs=${3:-10}
+rounds=${4:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 work=$(mktemp -d)
@@ -56,9 +59,6 @@ make_repo() {
   )
 }
 
-make_repo "$work/local"
-make_repo "$work/slurm"
-
 # Prints the seconds `exp run --run-all` takes in directory $1 with executor $2.
 timed_run() {
   local dir=$1 executor=$2 start end
@@ -68,18 +68,36 @@ timed_run() {
   python3 -c "print(f'{$end - $start:.2f}')"
 }
 
-local_s=$(timed_run "$work/local" local)
-slurm_s=$(timed_run "$work/slurm" slurm)
-
-for dir in local slurm; do
-  count=$(git -C "$work/$dir" for-each-ref refs/exps | grep -c /bench- || true)
-  if [ "$count" != "$queued" ]; then
-    echo "bench/slurm.sh: $dir recorded $count of $queued experiments" >&2
-    exit 1
+# Other load on the machine changes over time, so the rounds alternate which
+# executor goes first.
+local_times=()
+slurm_times=()
+for round in $(seq "$rounds"); do
+  make_repo "$work/$round/local"
+  make_repo "$work/$round/slurm"
+  if [ $((round % 2)) = 1 ]; then
+    local_times+=("$(timed_run "$work/$round/local" local)")
+    slurm_times+=("$(timed_run "$work/$round/slurm" slurm)")
+  else
+    slurm_times+=("$(timed_run "$work/$round/slurm" slurm)")
+    local_times+=("$(timed_run "$work/$round/local" local)")
   fi
+  for dir in local slurm; do
+    count=$(git -C "$work/$round/$dir" for-each-ref refs/exps | grep -c /bench- || true)
+    if [ "$count" != "$queued" ]; then
+      echo "bench/slurm.sh: $dir recorded $count of $queued experiments" >&2
+      exit 1
+    fi
+  done
 done
 
-echo "$queued queued experiments of examples/digits (train.epochs=$epochs), -j $jobs, $(nproc) cores"
-printf '  local executor: %8.2f s\n' "$local_s"
-printf '  slurm executor: %8.2f s\n' "$slurm_s"
-python3 -c "print(f'  slurm / local:  {$slurm_s / $local_s:8.2f}')"
+echo "$queued queued experiments of examples/digits (train.epochs=$epochs), -j $jobs, $(nproc) cores, $rounds rounds"
+echo "  load average before the last round: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "${local_times[*]}" "${slurm_times[*]}" <<'PY'
+import statistics, sys
+local = [float(t) for t in sys.argv[1].split()]
+slurm = [float(t) for t in sys.argv[2].split()]
+print("  local executor: " + " ".join(f"{t:7.2f}" for t in local) + f"   median {statistics.median(local):7.2f} s")
+print("  slurm executor: " + " ".join(f"{t:7.2f}" for t in slurm) + f"   median {statistics.median(slurm):7.2f} s")
+print(f"  slurm / local (medians): {statistics.median(slurm) / statistics.median(local):.2f}")
+PY

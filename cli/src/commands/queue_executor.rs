@@ -134,6 +134,11 @@ pub fn make_executor(repo: &ExpRepo, args: &ExecutorArgs) -> Result<Box<dyn Exec
             Ok(Box::new(LocalExecutor::new(program, &repo.project.root)))
         }
         ExecutorKind::Slurm => {
+            if !on_path("sbatch") {
+                bail!(
+                    "the Slurm executor needs `sbatch`, `squeue` and `scancel`, and `sbatch` is not on PATH; run the queue on a machine with Slurm's client commands (a login node), or use --executor local"
+                );
+            }
             let defaults = config.executor.slurm.overlay(&args.slurm_options());
             Ok(Box::new(SlurmExecutor::new(
                 program,
@@ -142,6 +147,12 @@ pub fn make_executor(repo: &ExpRepo, args: &ExecutorArgs) -> Result<Box<dyn Exec
             )))
         }
     }
+}
+
+/// Checks whether an executable called `program` is in a `PATH` directory.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// Creates the executor that started `entry`, to stop it with.
