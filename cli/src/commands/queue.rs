@@ -222,8 +222,8 @@ fn logs(queue: &Queue, args: &LogsArgs) -> Result<ExitCode> {
             break;
         }
         let current = queue.load(&entry.id)?;
-        // A Slurm job can end without its run saying so (killed while
-        // pending, or with no worker left to notice).
+        // A Slurm job can end before its run records an outcome (killed
+        // while pending, or with no worker left to notice).
         if current.status.is_finished() || queue_executor::job_gone(&current) {
             // Print what the run wrote between the last read and its end.
             let text = std::fs::read(&path).unwrap_or_default();
