@@ -61,24 +61,32 @@ YAML
 }
 
 # --- 1. Overhead of one exp run ---------------------------------------------
-quick_cmd="printf '{\"lr\": \"%s\"}' \${train.lr} > metrics.json"
+# No space after the colon: the command is a plain YAML scalar.
+quick_cmd="printf '{\"lr\":%s}' \${train.lr} > metrics.json"
 for tool in retort dvc; do
   make_project "$work/quick-$tool" "$quick_cmd"
 done
 python3 - "$retort" "$dvc" "$work" "$runs" <<'PY'
-import statistics, subprocess, sys, time
+import resource, statistics, subprocess, sys, time
 retort, dvc, work, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 
+cpu = {}
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
 def timed(argv, cwd):
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), children_cpu()
     subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpu.setdefault(argv[0], []).append(children_cpu() - start_cpu)
     return time.perf_counter() - start
 
 def median_ms(values):
     return statistics.median(values) * 1000
 
 # The command alone, as the shell runs it.
-command = ["sh", "-c", "printf '{\"lr\": \"%s\"}' 0.5 > metrics.json"]
+command = ["sh", "-c", "printf '{\"lr\":%s}' 0.5 > metrics.json"]
 alone = median_ms([timed(command, f"{work}/quick-retort") for _ in range(runs)])
 results = {}
 for tool, binary, count in [("retort", retort, runs), ("dvc", dvc, max(3, runs // 4))]:
@@ -86,7 +94,8 @@ for tool, binary, count in [("retort", retort, runs), ("dvc", dvc, max(3, runs /
     samples = [timed([binary, "exp", "run", "-S", f"train.lr={0.5 + i / 1000}"], cwd) for i in range(count)]
     results[tool] = median_ms(samples)
     print(f"exp run ({tool}, median of {count}): {results[tool]:.1f} ms, "
-          f"engine overhead {results[tool] - alone:.1f} ms (command alone {alone:.1f} ms)")
+          f"engine overhead {results[tool] - alone:.1f} ms (command alone {alone:.1f} ms), "
+          f"CPU time (user + system, command included) {median_ms(cpu[binary]):.1f} ms")
 print(f"exp run: DVC/Retort = {results['dvc'] / results['retort']:.0f}x")
 PY
 
@@ -105,6 +114,19 @@ print(f"{time.perf_counter() - start:.2f}")
 PY
 )
 echo "one queued experiment's command alone: ${one_busy} s"
+# What the machine allows: the bare command $queued times, one and two at a time.
+python3 - "$work/busy.py" "$queued" <<'PY'
+import subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor
+script, count = sys.argv[1], int(sys.argv[2])
+def wall(workers):
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda i: subprocess.run(["python3", script, str(i)], check=True), range(count)))
+    return time.perf_counter() - start
+one, two = wall(1), wall(2)
+print(f"bare commands, {count} of them: 1 at a time {one:.2f} s, 2 at a time {two:.2f} s, ratio {two / one:.2f}")
+PY
 
 # Queues $queued experiments with $1 (retort or dvc) in project $2 and times
 # running them with -j $3.

@@ -32,11 +32,20 @@ fn acc_of(data: &Value) -> &Value {
     &data["metrics"]["metrics.json"]["data"]["acc"]
 }
 
-/// HEAD, branches and index: what an experiment command must leave alone
-/// (the status changes when the workspace keeps the results).
-fn refs_and_index(repo: &Repo) -> (String, String, String, Vec<u8>) {
+/// HEAD, branches and the index's entries: what an experiment command must
+/// leave alone (the status changes when the workspace keeps the results).
+/// The entries are compared rather than the index file's bytes, which git
+/// itself rewrites when it refreshes file times.
+fn refs_and_index(repo: &Repo) -> (String, String, String, String) {
     let state = repo.git_state();
-    (state.head, state.head_sha, state.branches, state.index)
+    let entries = repo.git(&["ls-files", "--stage"]);
+    (state.head, state.head_sha, state.branches, entries)
+}
+
+/// The same plus `git status`: for commands that must not touch the workspace.
+fn refs_index_and_status(repo: &Repo) -> ((String, String, String, String), String) {
+    let status = repo.git(&["status", "--porcelain"]);
+    (refs_and_index(repo), status)
 }
 
 #[test]
@@ -165,10 +174,10 @@ fn queue_runs_two_at_a_time_without_touching_the_workspace() {
         .collect();
     assert_eq!(states, vec!["queued"; 4], "{queued:#}");
 
-    let before = repo.git_state();
+    let before = refs_index_and_status(&repo);
     repo.retort(&["exp", "run", "--run-all", "-j", "2"]);
     assert_eq!(
-        repo.git_state(),
+        refs_index_and_status(&repo),
         before,
         "queued runs touched the workspace"
     );
@@ -321,13 +330,13 @@ fn errors_name_the_problem_and_the_fix() {
     let mine = exp_support::PARAMS_YAML.replace("seed: 1", "seed: 7");
     repo.write("params.yaml", &mine);
     repo.write("notes.txt", "mine, untracked\n");
-    let before = repo.git_state();
+    let before = refs_index_and_status(&repo);
     let error = repo.retort_fails(&["exp", "apply", "twin"]);
     assert!(
         error.contains("would overwrite uncommitted changes"),
         "{error}"
     );
-    assert_eq!(repo.git_state(), before);
+    assert_eq!(refs_index_and_status(&repo), before);
     let printed = repo.retort(&["exp", "apply", "--force", "twin"]);
     assert!(repo.read("params.yaml").contains("lr: 0.4"));
     let way_back: Vec<&str> = printed
