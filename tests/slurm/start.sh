@@ -12,16 +12,15 @@
 set -euo pipefail
 
 state=${1:?usage: start.sh STATE_DIR}
-mkdir -p "$state"
-state=$(cd "$state" && pwd)
-: >"$state/pids"
-
 for tool in munged slurmctld slurmd sinfo setpriv; do
   if ! command -v "$tool" >/dev/null; then
     echo "start.sh: '$tool' is not installed (apt-get install slurm-wlm munge)" >&2
     exit 3
   fi
 done
+mkdir -p "$state"
+state=$(cd "$state" && pwd)
+: >"$state/pids"
 if [ "$(id -u)" != 0 ]; then
   echo "start.sh: the one-node cluster runs its daemons as root; run as root" >&2
   exit 3
