@@ -116,9 +116,11 @@ fn wait_for(repo: &Repo, names: &[&str], limit: Duration) {
     }
 }
 
-/// Starts a background worker and returns its process id.
-fn start_worker(repo: &Repo, jobs: &str) -> u32 {
-    let started = repo.retort(&["queue", "start", "-j", jobs]);
+/// Starts a background worker with `extra` flags and returns its process id.
+fn start_worker(repo: &Repo, jobs: &str, extra: &[&str]) -> u32 {
+    let mut args = vec!["queue", "start", "-j", jobs];
+    args.extend_from_slice(extra);
+    let started = repo.retort(&args);
     started
         .split("(process ")
         .nth(1)
@@ -227,7 +229,7 @@ fn four_experiments_become_refs(repo: &Repo, runs: &Path) {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         repo.retort(&args);
     }
-    let worker = start_worker(repo, "4");
+    let worker = start_worker(repo, "4", &[]);
     let names: Vec<&str> = EXPERIMENTS.iter().map(|(name, _, _)| *name).collect();
     wait_for(repo, &names, Duration::from_secs(300));
     wait_for_worker(worker, Duration::from_secs(30));
@@ -346,7 +348,9 @@ fn failures_cancellations_and_time_limits(repo: &Repo) {
         "train.epochs=100000",
         "--slurm-time=1",
     ]);
-    let worker = start_worker(repo, "3");
+    // Flags of `queue start` come after the configured defaults, so this
+    // comment replaces the configured one.
+    let worker = start_worker(repo, "3", &["--slurm-arg=--comment=second-worker"]);
 
     // Cancel `stopped` once it is training.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -378,6 +382,8 @@ fn failures_cancellations_and_time_limits(repo: &Repo) {
     );
     let log = repo.retort(&["queue", "logs", "broken"]);
     assert!(log.contains("invalid float value: 'abc'"), "{log}");
+    let job = scontrol_job(broken["job_id"].as_str().unwrap());
+    assert!(job.contains("Comment=second-worker"), "{job}");
 
     let stopped = entry(repo, "stopped");
     assert_eq!(stopped["status"], "cancelled", "{stopped}");

@@ -213,6 +213,16 @@ pub fn job_gone(entry: &QueueEntry) -> bool {
     let Some(job_id) = &entry.job_id else {
         return false;
     };
+    // `queue logs -f` checks every 200 ms; squeue loads the controller, so
+    // it runs at most every 2 s.
+    static LAST_QUERY: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+    let mut last = LAST_QUERY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if last.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(2)) {
+        return false;
+    }
+    *last = Some(std::time::Instant::now());
     match slurm::commands::query(std::slice::from_ref(job_id)) {
         Ok(jobs) => jobs
             .get(job_id)
