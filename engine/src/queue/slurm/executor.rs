@@ -27,6 +27,8 @@ pub struct SlurmExecutor {
     watched: BTreeSet<String>,
     known: HashMap<String, JobInfo>,
     queried: Option<Instant>,
+    /// Whether the last `squeue` call failed.
+    query_failed: bool,
 }
 
 impl SlurmExecutor {
@@ -41,6 +43,7 @@ impl SlurmExecutor {
             watched: BTreeSet::new(),
             known: HashMap::new(),
             queried: None,
+            query_failed: false,
         }
     }
 
@@ -66,15 +69,17 @@ impl SlurmExecutor {
         }
         let ids: Vec<String> = self.watched.iter().cloned().collect();
         match commands::query(&ids) {
-            Ok(answer) => {
-                self.known = answer;
+            Ok(states) => {
+                self.known = states;
                 self.queried = Some(Instant::now());
+                self.query_failed = false;
             }
             Err(error) => {
                 // The controller may be restarting, so keep the last states
                 // and query again next time.
                 tracing::warn!(%error, "squeue failed; keeping the last known job states");
                 self.queried = Some(Instant::now());
+                self.query_failed = true;
             }
         }
     }
@@ -176,6 +181,12 @@ impl Executor for SlurmExecutor {
             return RunState::Lost("no Slurm job id was recorded for this run".to_string());
         };
         self.refresh(&job_id);
+        // When squeue fails, a run that recorded its outcome is done, and an
+        // unfinished one waits for the controller to come back.
+        if self.query_failed && entry.status.is_finished() {
+            self.watched.remove(&job_id);
+            return RunState::Finished;
+        }
         let Some(info) = self.known.get(&job_id).cloned() else {
             self.watched.remove(&job_id);
             return if entry.status.is_finished() {
