@@ -5,12 +5,14 @@
 
 pub mod configobj;
 pub mod dvc;
+pub mod executor;
 pub mod retort;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use dvc::{DvcConfig, ParsingBool, ParsingList, Setting};
+pub use executor::{ExecutorConfig, ExecutorKind};
 pub use retort::{HashConfig, RetortConfig};
 
 /// An invalid or unreadable config file, with where the problem is and how to

@@ -69,11 +69,21 @@ pub struct RunArgs {
     /// directory; new checkpoints chain on it. Implies --temp unless --queue.
     #[arg(long, value_name = "CHECKPOINT", conflicts_with = "set_param")]
     rev: Option<String>,
+
+    /// With --queue, the --slurm-* options are this run's Slurm job options;
+    /// with --run-all, --executor picks what runs the queue.
+    #[command(flatten)]
+    executor: crate::commands::queue_executor::ExecutorArgs,
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
     if args.queue || args.temp || args.run_all || args.rev.is_some() {
         return crate::commands::queue::run_from_exp(args.into_queue_request());
+    }
+    if args.executor.executor.is_some() || !args.executor.slurm_options().is_empty() {
+        anyhow::bail!(
+            "--executor and the --slurm-* options apply to queued runs; add --queue (and --run-all to run the queue now)"
+        );
     }
     let (mut workspace, cwd) = open_workspace()?;
     let options = ExpRunOptions {
@@ -148,6 +158,7 @@ pub struct QueueRequest {
     pub jobs: usize,
     /// `--rev`: the checkpoint to resume from.
     pub rev: Option<String>,
+    pub executor: crate::commands::queue_executor::ExecutorArgs,
 }
 
 impl RunArgs {
@@ -164,6 +175,7 @@ impl RunArgs {
             temp: self.temp || (self.rev.is_some() && !self.queue),
             jobs: self.jobs,
             rev: self.rev,
+            executor: self.executor,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod params;
 pub mod plots;
 pub mod queue;
+mod queue_executor;
 pub mod repro;
 pub mod stage;
 pub mod status;

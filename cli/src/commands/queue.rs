@@ -9,12 +9,11 @@ use anyhow::{Context as _, Result};
 use retort_engine::exp::ExpRepo;
 use retort_engine::queue::executor::process_alive;
 use retort_engine::queue::worker::{run_queue, WorkerEvents};
-use retort_engine::queue::{
-    enqueue, exec_entry, EntryStatus, Executor, LocalExecutor, Queue, QueueEntry,
-};
+use retort_engine::queue::{enqueue, exec_entry, EntryStatus, Queue, QueueEntry};
 use retort_engine::repro::CancelToken;
 
 use crate::commands::exp_run::QueueRequest;
+use crate::commands::queue_executor::{self, ExecutorArgs};
 use crate::printer::{cancel_on_signal, TerminalPrinter};
 
 #[derive(clap::Subcommand)]
@@ -40,6 +39,8 @@ pub struct StartArgs {
     /// How many experiments run at once.
     #[arg(short = 'j', long = "jobs", default_value_t = 1)]
     jobs: usize,
+    #[command(flatten)]
+    executor: ExecutorArgs,
 }
 
 #[derive(clap::Args)]
@@ -88,8 +89,8 @@ pub fn run(command: QueueCommand) -> Result<ExitCode> {
         QueueCommand::Start(args) => start_background(&repo, &queue, &args),
         QueueCommand::Worker(args) => {
             let cancel = cancel_on_signal();
-            let mut executor = local_executor(&repo)?;
-            run_queue(&queue, &mut executor, args.jobs, &PrintEvents, &cancel)?;
+            let mut executor = queue_executor::make_executor(&repo, &args.executor)?;
+            run_queue(&queue, executor.as_mut(), args.jobs, &PrintEvents, &cancel)?;
             Ok(ExitCode::SUCCESS)
         }
         QueueCommand::Status => status(&queue),
@@ -97,11 +98,6 @@ pub fn run(command: QueueCommand) -> Result<ExitCode> {
         QueueCommand::Remove(args) => remove(&repo, &queue, &args),
         QueueCommand::Kill(args) => kill(&repo, &queue, &args),
     }
-}
-
-fn local_executor(repo: &ExpRepo) -> Result<LocalExecutor> {
-    let program = std::env::current_exe().context("unable to find the retort executable")?;
-    Ok(LocalExecutor::new(program, &repo.project.root))
 }
 
 /// Starts `retort queue worker` detached from the terminal and returns.
@@ -115,6 +111,8 @@ fn start_background(repo: &ExpRepo, queue: &Queue, args: &StartArgs) -> Result<E
         println!("The queue is empty; add experiments with `retort exp run --queue`.");
         return Ok(ExitCode::SUCCESS);
     }
+    // Refuse bad settings here rather than in the detached worker.
+    queue_executor::make_executor(repo, &args.executor)?;
     std::fs::create_dir_all(queue.dir())?;
     let log_path = queue.dir().join("worker.log");
     let log = std::fs::File::create(&log_path)
@@ -125,6 +123,7 @@ fn start_background(repo: &ExpRepo, queue: &Queue, args: &StartArgs) -> Result<E
         .arg("-C")
         .arg(&repo.project.root)
         .args(["queue", "worker", "-j", &args.jobs.to_string()])
+        .args(args.executor.to_args())
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -161,6 +160,7 @@ fn status(queue: &Queue) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let with_jobs = entries.iter().any(|entry| entry.job_id.is_some());
+    let live = queue_executor::live_jobs(&entries);
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::TableStyle::new());
     let mut header = vec!["Task", "Name", "Created", "Status"];
@@ -177,7 +177,7 @@ fn status(queue: &Queue) -> Result<ExitCode> {
         ];
         if with_jobs {
             row.push(entry.job_id.clone().unwrap_or_else(|| "-".into()));
-            row.push(entry.job_state.clone().unwrap_or_else(|| "-".into()));
+            row.push(queue_executor::job_state_text(entry, &live));
         }
         table.add_row(row);
     }
@@ -185,7 +185,8 @@ fn status(queue: &Queue) -> Result<ExitCode> {
     let running = entries
         .iter()
         .filter(|entry| {
-            entry.status == EntryStatus::Running && entry.pid.is_some_and(process_alive)
+            entry.status == EntryStatus::Running
+                && (entry.executor != "local" || entry.pid.is_some_and(process_alive))
         })
         .count();
     writeln!(out, "\nRunning: {running}")?;
@@ -236,7 +237,9 @@ fn logs(queue: &Queue, args: &LogsArgs) -> Result<ExitCode> {
             break;
         }
         let current = queue.load(&entry.id)?;
-        if current.status.is_finished() {
+        // A Slurm job can end before its run records an outcome (killed
+        // while pending, or with no worker left to notice).
+        if current.status.is_finished() || queue_executor::job_gone(&current) {
             // Print what the run wrote between the last read and its end.
             let text = std::fs::read(&path).unwrap_or_default();
             if text.len() > printed {
@@ -293,7 +296,6 @@ fn remove(repo: &ExpRepo, queue: &Queue, args: &RemoveArgs) -> Result<ExitCode> 
 }
 
 fn kill(repo: &ExpRepo, queue: &Queue, args: &KillArgs) -> Result<ExitCode> {
-    let mut executor = local_executor(repo)?;
     for key in &args.entries {
         let entry = queue.find(key)?;
         if entry.status != EntryStatus::Running {
@@ -304,7 +306,7 @@ fn kill(repo: &ExpRepo, queue: &Queue, args: &KillArgs) -> Result<ExitCode> {
             );
             continue;
         }
-        executor.cancel(queue, &entry)?;
+        queue_executor::executor_of(repo, &entry)?.cancel(queue, &entry)?;
         queue.update(&entry.id, |stored| {
             stored.status = EntryStatus::Cancelled;
             stored.finished = Some(retort_engine::queue::store::now());
@@ -344,6 +346,7 @@ pub fn run_from_exp(request: QueueRequest) -> Result<ExitCode> {
             )?],
             None => enqueue(&repo, &queue, &enqueue_request)?,
         };
+        queue_executor::store_run_options(&queue, &queued, &request.executor)?;
     }
 
     if request.temp {
@@ -363,8 +366,14 @@ pub fn run_from_exp(request: QueueRequest) -> Result<ExitCode> {
     // --run-all: run the whole queue here, N at a time.
     let started_at = retort_engine::queue::store::now();
     let cancel: CancelToken = cancel_on_signal();
-    let mut executor = local_executor(&repo)?;
-    run_queue(&queue, &mut executor, request.jobs, &PrintEvents, &cancel)?;
+    let mut executor = queue_executor::make_executor(&repo, &request.executor)?;
+    run_queue(
+        &queue,
+        executor.as_mut(),
+        request.jobs,
+        &PrintEvents,
+        &cancel,
+    )?;
     let finished: Vec<QueueEntry> = queue
         .list()
         .into_iter()

@@ -3,6 +3,9 @@
 //! ```toml
 //! [hash]
 //! algorithm = "md5"   # or "blake3"
+//!
+//! [executor]
+//! kind = "slurm"       # or "local"; see `executor` for [executor.slurm]
 //! ```
 //!
 //! Every table and key is checked, so a misspelled setting is an error that names
@@ -15,6 +18,7 @@ use std::path::Path;
 
 use toml_edit::{Document, Item, Table};
 
+use crate::config::executor::{parse_executor_table, ExecutorConfig, Report};
 use crate::config::ConfigError;
 use crate::hash_info::HashAlgorithm;
 
@@ -41,6 +45,7 @@ impl Default for HashConfig {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RetortConfig {
     pub hash: HashConfig,
+    pub executor: ExecutorConfig,
 }
 
 impl RetortConfig {
@@ -80,11 +85,15 @@ impl RetortConfig {
                     let table = context.table(item, "hash", line)?;
                     config.hash = parse_hash_table(&context, table)?;
                 }
+                "executor" => {
+                    let table = context.table(item, "executor", line)?;
+                    config.executor = parse_executor_table(&context, table)?;
+                }
                 other => {
                     return Err(context.error(
                         line,
                         format!("unknown table or key '{other}'"),
-                        "remove it or fix its spelling; the known table is [hash]",
+                        "remove it or fix its spelling; the known tables are [hash] and [executor]",
                     ))
                 }
             }
@@ -166,6 +175,16 @@ impl Context<'_> {
     }
 }
 
+impl Report for Context<'_> {
+    fn error(&self, line: Option<usize>, message: String, fix: String) -> ConfigError {
+        ConfigError::new(self.file, line, message, fix)
+    }
+
+    fn line(&self, table: &Table, key: &str) -> Option<usize> {
+        self.line_of_key(table, key)
+    }
+}
+
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -199,6 +218,33 @@ mod tests {
     }
 
     #[test]
+    fn slurm_defaults_are_read() {
+        let file = Path::new(".dvc/retort.toml");
+        let config = RetortConfig::parse(
+            file,
+            "[executor]\nkind = \"slurm\"\n\n[executor.slurm]\npartition = \"gpu\"\ntime = \"1:00:00\"\ncpus_per_task = 4\nmem = \"8G\"\ngres = \"gpu:1\"\nsbatch_args = [\"--qos=high\"]\nwork_dir = \"/shared/runs\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.executor.kind,
+            crate::config::executor::ExecutorKind::Slurm
+        );
+        let slurm = &config.executor.slurm;
+        assert_eq!(
+            slurm.sbatch_resource_args(),
+            [
+                "--partition=gpu",
+                "--time=1:00:00",
+                "--cpus-per-task=4",
+                "--mem=8G",
+                "--gres=gpu:1",
+                "--qos=high"
+            ]
+        );
+        assert_eq!(slurm.work_dir.as_deref(), Some(Path::new("/shared/runs")));
+    }
+
+    #[test]
     fn unknown_keys_are_errors_with_lines() {
         let file = Path::new(".dvc/retort.toml");
         let error =
@@ -206,7 +252,7 @@ mod tests {
         assert_eq!(error.line, Some(3));
         assert!(error.message.contains("algorithmm"));
 
-        let error = RetortConfig::parse(file, "\n[executor]\n").unwrap_err();
+        let error = RetortConfig::parse(file, "\n[executors]\n").unwrap_err();
         assert_eq!(error.line, Some(2));
 
         let error = RetortConfig::parse(file, "[hash]\nalgorithm = \"sha1\"\n").unwrap_err();
@@ -216,6 +262,17 @@ mod tests {
                 .starts_with(".dvc/retort.toml:2: unknown hash algorithm 'sha1'"),
             "{error}"
         );
+
+        let error = RetortConfig::parse(file, "[executor]\nkind = \"pbs\"\n").unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert!(error.message.contains("\"pbs\""), "{error}");
+
+        let error = RetortConfig::parse(
+            file,
+            "[executor.slurm]\npartition = \"gpu\"\ncpus_per_task = 0\n",
+        )
+        .unwrap_err();
+        assert_eq!(error.line, Some(3));
 
         let error = RetortConfig::parse(file, "[hash\n").unwrap_err();
         assert_eq!(error.line, Some(1));

@@ -62,6 +62,15 @@ impl ExtraExperiments for QueueExtras<'_> {
             .iter()
             .map(|entry| {
                 let state = match entry.status {
+                    // Claimed, but its cluster job still waits for resources.
+                    EntryStatus::Running
+                        if entry.job_state.as_deref().is_some_and(|state| {
+                            crate::queue::slurm::JobPhase::of(state)
+                                == crate::queue::slurm::JobPhase::Pending
+                        }) =>
+                    {
+                        ExecutorState::Queued
+                    }
                     EntryStatus::Running => ExecutorState::Running,
                     EntryStatus::Failed => ExecutorState::Failed,
                     _ => ExecutorState::Queued,

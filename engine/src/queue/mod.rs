@@ -5,7 +5,9 @@
 pub mod entry;
 pub mod executor;
 pub mod extras;
+pub mod lock;
 pub mod rundir;
+pub mod slurm;
 pub mod snapshot;
 pub mod store;
 pub mod worker;

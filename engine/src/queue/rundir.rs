@@ -48,9 +48,16 @@ pub struct RunDirResult {
     pub report: ReproReport,
 }
 
+/// Names a directory for temporary runs instead of the project's
+/// `.dvc/tmp/exps/run`; cluster executors set it to one every node sees.
+pub const RUN_ROOT_ENV: &str = "RETORT_RUN_ROOT";
+
 /// Where temporary runs of a project happen.
 pub fn run_dir(dvc_dir: &Path, id: &str) -> PathBuf {
-    dvc_dir.join("tmp").join("exps").join("run").join(id)
+    match std::env::var_os(RUN_ROOT_ENV) {
+        Some(root) if !root.is_empty() => PathBuf::from(root).join(id),
+        _ => dvc_dir.join("tmp").join("exps").join("run").join(id),
+    }
 }
 
 /// Runs the snapshot in `.dvc/tmp/exps/run/<id>` and records the experiment.
@@ -154,6 +161,10 @@ fn run_in(
     let include = experiment_files(&project_dir);
     let tree_oid = result_tree(repo, &tree, dir, &include)?;
     let exp_hash = crate::runcache::exp_hash(&report.reproduced());
+    // Runs that finish together (on several nodes) must not both find a name
+    // free and both take it.
+    let _refs_lock = super::lock::FileLock::exclusive(&super::lock::exp_refs_lock_path(&repo.git))
+        .io(|| "unable to lock the experiment refs".into())?;
     if checkpoints.chains() {
         let message = request
             .message
