@@ -11,5 +11,6 @@ pub mod params;
 pub mod plots;
 pub mod queue;
 pub mod repro;
+pub mod run_cache;
 pub mod stage;
 pub mod status;
