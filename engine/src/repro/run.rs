@@ -23,7 +23,7 @@ use crate::pipeline::Stage;
 use crate::project::Project;
 use crate::runcache::{self, DepFacts, OutFacts, StageFacts};
 
-use super::events::{CancelToken, Event, EventSink, RestoreSource, SkipReason};
+use super::events::{CancelToken, Event, EventSink, HashingReporter, RestoreSource, SkipReason};
 use super::execute::{run_command, CommandFailure};
 use super::plan::{plan, Scope};
 use super::project_lock::{ProjectLock, ProjectLockError};
@@ -330,7 +330,15 @@ impl Runner<'_> {
         }
         let recorded = self.recorded(stage)?;
         let files = ParsedFiles::new(self.disk);
-        let current = state::read_state(self.workspace, &files, stage, recorded.as_ref())?;
+        let reporter = HashingReporter::new(self.events, stage.addressing());
+        let progress = |update| reporter.report(update);
+        let current = state::read_state_with_progress(
+            self.workspace,
+            &files,
+            stage,
+            recorded.as_ref(),
+            Some(&progress),
+        )?;
         let status = status::compare(self.workspace, stage, &current, recorded.as_ref());
 
         if stage.frozen && !self.options.force {
@@ -581,7 +589,15 @@ impl Runner<'_> {
         // Dependencies are hashed again: the command may have changed them.
         let fresh_files = ParsedFiles::new(self.disk);
         let _ = files;
-        let mut current = state::read_state(self.workspace, &fresh_files, stage, None)?;
+        let reporter = HashingReporter::new(self.events, stage.addressing());
+        let progress = |update| reporter.report(update);
+        let mut current = state::read_state_with_progress(
+            self.workspace,
+            &fresh_files,
+            stage,
+            None,
+            Some(&progress),
+        )?;
         if let Some(missing) = current.outs.iter().find(|out| out.hash.is_none()) {
             let message = format!(
                 "output '{}' does not exist after the command ran; check that the command writes it",
@@ -619,7 +635,7 @@ impl Runner<'_> {
         let saves_runs = runcache::saves_runs(&facts, self.options.no_commit).is_ok();
         for out in &mut current.outs {
             if out.cache && commit {
-                let options = self.workspace.cache_options();
+                let options = self.workspace.cache_options().with_progress(&progress);
                 out.hash = Some(self.workspace.cache.save(&out.absolute, &options)?);
             } else if saves_runs && out.metric_or_plot {
                 // DVC copies uncached metrics and plots into the cache so that a

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 
 use crate::files::{ParsedFiles, ReadFailure};
-use crate::hash::{hash_path, HashError, HashOptions};
+use crate::hash::{hash_path, HashError, HashOptions, ProgressFn};
 use crate::hash_info::{HashAlgorithm, HashInfo};
 use crate::lock::{self, LockOut, LockStage};
 use crate::node::{Map, Node, Value};
@@ -83,12 +83,14 @@ pub fn hash_if_exists(
     workspace: &Workspace,
     path: &std::path::Path,
     algorithm: HashAlgorithm,
+    progress: Option<ProgressFn<'_>>,
 ) -> Result<Option<HashInfo>, HashError> {
     if std::fs::symlink_metadata(path).is_err() {
         return Ok(None);
     }
     let mut options = HashOptions::new(algorithm).with_fingerprints(&workspace.fingerprints);
     options.ignore = Some(&workspace.ignore);
+    options.progress = progress;
     Ok(Some(hash_path(path, &options)?.hash_info))
 }
 
@@ -100,6 +102,17 @@ pub fn read_state(
     files: &ParsedFiles<'_>,
     stage: &Stage,
     recorded: Option<&LockStage>,
+) -> Result<StageState, StateError> {
+    read_state_with_progress(workspace, files, stage, recorded, None)
+}
+
+/// [`read_state`], reporting hashing progress to `progress`.
+pub fn read_state_with_progress(
+    workspace: &Workspace,
+    files: &ParsedFiles<'_>,
+    stage: &Stage,
+    recorded: Option<&LockStage>,
+    progress: Option<ProgressFn<'_>>,
 ) -> Result<StageState, StateError> {
     let algorithm_for = |path: &str, entries: Option<&Vec<LockOut>>| {
         entries
@@ -117,7 +130,7 @@ pub fn read_state(
         let relative = project_path(stage, &dep.path)?;
         let absolute = workspace.path(&relative);
         let algorithm = algorithm_for(&dep.path, recorded.map(|entry| &entry.deps));
-        let hash = hash_if_exists(workspace, &absolute, algorithm)?;
+        let hash = hash_if_exists(workspace, &absolute, algorithm, progress)?;
         deps.push(DepState {
             path: dep.path.clone(),
             absolute,
@@ -135,7 +148,7 @@ pub fn read_state(
         let relative = project_path(stage, &out.path)?;
         let absolute = workspace.path(&relative);
         let algorithm = algorithm_for(&out.path, recorded.map(|entry| &entry.outs));
-        let hash = hash_if_exists(workspace, &absolute, algorithm)?;
+        let hash = hash_if_exists(workspace, &absolute, algorithm, progress)?;
         outs.push(out_state(out, absolute, hash));
     }
     Ok(StageState { deps, params, outs })

@@ -75,7 +75,7 @@ pub fn checkout_run(
             .clone()
             .ok_or_else(|| RestoreError::ObjectsMissing(record.id.clone()))?;
         if !force {
-            let now = state::hash_if_exists(workspace, &absolute, hash.algorithm)
+            let now = state::hash_if_exists(workspace, &absolute, hash.algorithm, None)
                 .map_err(StateError::from)?;
             if let Some(now) = now {
                 if now.value != hash.value && !workspace.cache.contains(&now) {
