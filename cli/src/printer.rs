@@ -91,7 +91,7 @@ impl EventSink for TerminalPrinter {
 }
 
 /// The hashing progress bar on stderr. Nothing is drawn when stderr is not a
-/// terminal, so logs and pipes stay clean; the engine sends events only once
+/// terminal, so logs and pipes stay clean. The engine sends events only once
 /// hashing has taken a while, so quick hashes draw nothing either.
 pub struct HashingBar {
     enabled: bool,
@@ -106,7 +106,7 @@ impl HashingBar {
         }
     }
 
-    /// Draws an [`Event::Hashing`]; other events are ignored.
+    /// Draws an [`Event::Hashing`] and ignores other events.
     pub fn update(&self, event: &Event) {
         let Event::Hashing {
             stage,

@@ -11,7 +11,7 @@ use repro_support::Project;
 use retort_tests::retort_bin;
 
 #[test]
-fn failure_in_the_middle_records_nothing_for_the_failed_stage() {
+fn middle_failure_records_nothing() {
     let project = Project::fixture(None);
     project.retort(&["repro"]);
     let count_entry = project.lock_entry("count").expect("count entry");
@@ -48,7 +48,7 @@ fn failure_in_the_middle_records_nothing_for_the_failed_stage() {
 }
 
 #[test]
-fn sigterm_kills_the_command_group_and_releases_the_lock() {
+fn sigterm_kills_process_group() {
     let project = Project::new(None);
     project.write(
         "dvc.yaml",
@@ -114,7 +114,7 @@ fn sigterm_kills_the_command_group_and_releases_the_lock() {
 }
 
 #[test]
-fn cache_false_outputs_and_directories_are_recorded_like_dvc() {
+fn uncached_and_directory_outputs() {
     let project = Project::fixture(None);
     project.retort(&["repro"]);
     let lock = project.read("dvc.lock");

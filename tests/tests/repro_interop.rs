@@ -6,10 +6,10 @@ mod repro_support;
 
 use repro_support::{dvc, up_to_date, Project};
 
-/// After `retort repro`, DVC sees nothing to do, and the reverse.
+/// After `retort repro`, DVC finds nothing to do, and the reverse.
 #[test]
-fn each_tool_finds_the_others_run_up_to_date() {
-    let Some(dvc) = dvc("each_tool_finds_the_others_run_up_to_date") else {
+fn repro_up_to_date_for_both() {
+    let Some(dvc) = dvc("repro_up_to_date_for_both") else {
         return;
     };
     let by_retort = Project::fixture(Some(&dvc));
@@ -53,8 +53,8 @@ fn each_tool_finds_the_others_run_up_to_date() {
 /// A run-cache entry written by either tool restores the stage in the other,
 /// which the counter shows by not growing.
 #[test]
-fn run_cache_entries_are_shared() {
-    let Some(dvc) = dvc("run_cache_entries_are_shared") else {
+fn run_cache_shared_both_ways() {
+    let Some(dvc) = dvc("run_cache_shared_both_ways") else {
         return;
     };
     let project = Project::fixture(Some(&dvc));
@@ -92,8 +92,8 @@ fn run_cache_entries_are_shared() {
 /// The example project: run by Retort in one copy and by DVC in another, each
 /// is up to date for the other tool and the lock files are byte-identical.
 #[test]
-fn example_project_interoperates() {
-    let Some(dvc) = dvc("example_project_interoperates") else {
+fn example_project_both_tools() {
+    let Some(dvc) = dvc("example_project_both_tools") else {
         return;
     };
     let by_retort = Project::digits();
@@ -123,8 +123,8 @@ fn example_project_interoperates() {
 /// Persistent outputs survive a rerun and keep the stage out of the
 /// run-cache; frozen stages never run; both tools agree afterwards.
 #[test]
-fn persist_and_frozen_stages_match_dvc() {
-    let Some(dvc) = dvc("persist_and_frozen_stages_match_dvc") else {
+fn persist_and_frozen_stages() {
+    let Some(dvc) = dvc("persist_and_frozen_stages") else {
         return;
     };
     let pipeline = "\

@@ -26,7 +26,7 @@ fn list_json(project: &Project, args: &[&str]) -> Vec<Value> {
 }
 
 #[test]
-fn list_shows_params_metrics_deps_and_workspace_state() {
+fn list_params_metrics_and_state() {
     let project = two_runs();
     let runs = list_json(&project, &["count"]);
     assert_eq!(runs.len(), 2, "{runs:#?}");
@@ -51,7 +51,7 @@ fn list_shows_params_metrics_deps_and_workspace_state() {
     }
     assert_eq!(newest["params"]["params.yaml"]["scale"], 3);
     assert_eq!(older["params"]["params.yaml"]["scale"], 2);
-    // raw holds 2 + 3 bytes.
+    // The files in raw have 2 + 3 bytes.
     assert_eq!(newest["metrics"]["metrics.json"]["total"], 15);
     assert_eq!(older["metrics"]["metrics.json"]["total"], 10);
     assert_eq!(newest["workspace_matches"], true);
@@ -70,7 +70,7 @@ fn list_shows_params_metrics_deps_and_workspace_state() {
 }
 
 #[test]
-fn show_accepts_prefixes_and_stage_positions() {
+fn show_by_prefix_and_position() {
     let project = two_runs();
     let runs = list_json(&project, &[]);
     let older_value = runs[1]["value"].as_str().unwrap();
@@ -94,7 +94,7 @@ fn show_accepts_prefixes_and_stage_positions() {
 }
 
 #[test]
-fn checkout_restores_an_older_run_and_records_it() {
+fn checkout_older_run() {
     let project = two_runs();
     let output = project.retort(&["run-cache", "checkout", "count~1"]);
     assert!(output.contains("Updated lock file 'dvc.lock'"), "{output}");
@@ -103,7 +103,7 @@ fn checkout_restores_an_older_run_and_records_it() {
     assert_eq!(project.runs("count"), 2, "checkout ran the command");
     let entry = project.lock_entry("count").unwrap();
     assert!(entry.contains("scale: 2"), "{entry}");
-    // params.yaml still says 3, so the stage is reported as changed.
+    // params.yaml still has scale 3, so the stage is reported as changed.
     let status = project.retort(&["status"]);
     assert!(status.contains("scale"), "{status}");
 
@@ -115,7 +115,7 @@ fn checkout_restores_an_older_run_and_records_it() {
 }
 
 #[test]
-fn checkout_keeps_unsaved_outputs_unless_forced() {
+fn checkout_keeps_unsaved_outputs() {
     let project = two_runs();
     std::fs::remove_file(project.path().join("total.txt")).unwrap();
     project.write("total.txt", "hand edited\n");
@@ -130,7 +130,7 @@ fn checkout_keeps_unsaved_outputs_unless_forced() {
 }
 
 #[test]
-fn gc_removes_entries_whose_objects_are_gone() {
+fn gc_missing_objects() {
     let project = two_runs();
     let runs = list_json(&project, &[]);
     let older = &runs[1];
@@ -170,7 +170,7 @@ fn gc_removes_entries_whose_objects_are_gone() {
 }
 
 #[test]
-fn checkout_waits_for_no_one_else_running() {
+fn checkout_project_lock_held() {
     let project = two_runs();
     // Another process holds the project lock, as a running `dvc repro` would.
     let mut holder = std::process::Command::new("flock")

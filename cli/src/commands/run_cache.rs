@@ -18,7 +18,7 @@ use serde_json::{json, Map as JsonMap, Value as Json};
 
 use crate::context::open_workspace;
 
-/// How an ENTRY is named, shared by the subcommands' help.
+/// The help text for ENTRY arguments, shared by the subcommands.
 const ENTRY_HELP: &str = "The run: the id `list` prints (at least 4 leading hex digits of the \
 entry's value hash, more when that is ambiguous), or STAGE~N for the Nth newest run of STAGE \
 (STAGE~0 is the newest)";

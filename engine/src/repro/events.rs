@@ -13,7 +13,7 @@ use crate::hash::HashProgress;
 /// (the usual case, thanks to the fingerprint store) draw nothing.
 pub const HASHING_QUIET_PERIOD: Duration = Duration::from_millis(300);
 
-/// The least time between two hashing events.
+/// The minimum time between two hashing events.
 pub const HASHING_EVENT_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Which stream a line of command output came from.

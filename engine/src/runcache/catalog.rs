@@ -57,8 +57,8 @@ pub struct RunRecord {
 /// Every run-cache entry of a project.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
-    /// Grouped by stage in project order, newest first within a stage; entries
-    /// that no stage owns come last.
+    /// Records grouped by stage in project order, newest first within a stage.
+    /// Entries that no stage owns come last.
     pub records: Vec<RunRecord>,
     /// Entry files that could not be read, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
@@ -175,14 +175,14 @@ impl Catalog {
                     .ok_or_else(|| CatalogError::NotFound(id.to_string()));
             }
         }
-        let wanted = id.to_ascii_lowercase();
-        if wanted.len() < 4 {
+        let prefix = id.to_ascii_lowercase();
+        if prefix.len() < 4 {
             return Err(CatalogError::TooShort(id.to_string()));
         }
         let matches: Vec<&RunRecord> = self
             .records
             .iter()
-            .filter(|record| record.value.starts_with(&wanted))
+            .filter(|record| record.value.starts_with(&prefix))
             .collect();
         match matches.as_slice() {
             [] => Err(CatalogError::NotFound(id.to_string())),
@@ -253,7 +253,7 @@ fn entry_files(cache_dir: &Path) -> Result<Vec<(PathBuf, SystemTime)>, RunCacheE
     Ok(files)
 }
 
-/// The entries of a directory, sorted; a missing directory or a file has none.
+/// Lists the entries of a directory, sorted. A missing directory or a file has none.
 pub(crate) fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, RunCacheError> {
     let listing = match std::fs::read_dir(dir) {
         Ok(listing) => listing,
@@ -285,8 +285,8 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The stage's run-cache key and value if it ran now on the workspace as it
-/// is, or `None` when a dependency or output is missing.
+/// Computes the stage's run-cache key and value as if it ran now on the
+/// workspace, or `None` when a dependency is missing.
 fn stage_now(
     workspace: &Workspace,
     files: &ParsedFiles<'_>,
@@ -306,8 +306,8 @@ fn stage_now(
     Ok(Some((run_cache_key(&entry), value)))
 }
 
-/// The stage's entry in its `dvc.lock`, which decides the hash algorithm of
-/// paths it already records.
+/// Reads the stage's entry in its `dvc.lock`, which decides the hash algorithm
+/// of paths it already records.
 pub(crate) fn recorded_entry(workspace: &Workspace, stage: &Stage) -> Option<LockStage> {
     let path = lock_path(stage);
     let text = std::fs::read_to_string(workspace.path(&path)).ok()?;
@@ -318,7 +318,7 @@ pub(crate) fn recorded_entry(workspace: &Workspace, stage: &Stage) -> Option<Loc
         .cloned()
 }
 
-/// The project-relative `dvc.lock` beside the stage's `dvc.yaml`.
+/// Returns the project-relative `dvc.lock` beside the stage's `dvc.yaml`.
 pub(crate) fn lock_path(stage: &Stage) -> String {
     match stage.dvcfile.rsplit_once('/') {
         Some((dir, _)) => format!("{dir}/{}", lock::LOCK_FILE_NAME),

@@ -36,7 +36,7 @@ pub enum RestoreError {
     RunCache(#[from] RunCacheError),
 }
 
-/// What a checkout did.
+/// The result of a checkout.
 #[derive(Clone, Debug)]
 pub struct CheckoutReport {
     pub stage: String,
@@ -123,7 +123,7 @@ pub fn checkout_run(
     })
 }
 
-/// What `gc` removed, or would remove.
+/// The entries `gc` removed, or would remove, and the count it kept.
 #[derive(Clone, Debug, Default)]
 pub struct GcReport {
     /// Entry files whose outputs name objects the cache no longer has.

@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 
 use retort_tests::retort_bin;
 
-/// Finds DVC through `RETORT_DVC` or `PATH`. Without it the test says it is
-/// skipped, unless `RETORT_REQUIRE_DVC=1` makes that a failure.
+/// Finds DVC through `RETORT_DVC` or `PATH`. Without it the test prints that
+/// it is skipped, unless `RETORT_REQUIRE_DVC=1` makes that a failure.
 pub fn dvc(test: &str) -> Option<PathBuf> {
     let found = match std::env::var_os("RETORT_DVC") {
         Some(path) => Some(PathBuf::from(path)),
@@ -85,8 +85,8 @@ fn check(output: Output, what: &str) -> String {
 }
 
 impl Project {
-    /// A git repository with an initialized DVC project: by `dvc init` when
-    /// DVC is given, else with the files `dvc init` writes.
+    /// Creates a git repository with an initialized DVC project: by `dvc init`
+    /// when DVC is given, else with the files `dvc init` writes.
     pub fn new(dvc: Option<&Path>) -> Project {
         let dir = tempfile::tempdir().expect("temp dir");
         let project = Project { dir };
@@ -116,7 +116,7 @@ impl Project {
         project
     }
 
-    /// A copy of `examples/digits` in a new repository, committed.
+    /// Copies `examples/digits` into a new repository and commits it.
     pub fn digits() -> Project {
         let project = Project::new(None);
         let source = retort_tests::repo_root().join("examples/digits");
@@ -206,7 +206,7 @@ impl Project {
         found
     }
 
-    /// The lines of one stage's entry in `dvc.lock`.
+    /// Returns the lines of one stage's entry in `dvc.lock`.
     pub fn lock_entry(&self, stage: &str) -> Option<String> {
         let lock = std::fs::read_to_string(self.path().join("dvc.lock")).ok()?;
         let header = format!("  {stage}:");
@@ -245,7 +245,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Whether `dvc status` or `retort status` said nothing changed.
+/// Tells whether `dvc status` or `retort status` printed that nothing changed.
 pub fn up_to_date(status: &str) -> bool {
     status.contains("Data and pipelines are up to date.")
 }
