@@ -91,6 +91,7 @@ fn list(workspace: &Workspace, project: &Project, cwd: &str, args: &ListArgs) ->
     };
     let catalog = runcache::load_catalog(workspace, project, only.as_deref())?;
     warn_unreadable(&catalog);
+
     let mut out = std::io::stdout().lock();
     if args.json {
         let records: Vec<Json> = catalog
@@ -105,6 +106,7 @@ fn list(workspace: &Workspace, project: &Project, cwd: &str, args: &ListArgs) ->
         writeln!(out, "The run-cache has no entries for these stages.")?;
         return Ok(ExitCode::SUCCESS);
     }
+
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::TableStyle::new());
     table.set_header([
@@ -124,6 +126,7 @@ fn list(workspace: &Workspace, project: &Project, cwd: &str, args: &ListArgs) ->
                 .is_some_and(|(first, ..)| first != file)
         })
     };
+
     for record in &catalog.records {
         let params = record
             .params
@@ -169,6 +172,7 @@ fn list(workspace: &Workspace, project: &Project, cwd: &str, args: &ListArgs) ->
 fn show(workspace: &Workspace, project: &Project, args: &ShowArgs) -> Result<ExitCode> {
     let catalog = runcache::load_catalog(workspace, project, None)?;
     let record = catalog.resolve(&args.entry)?;
+
     let mut out = std::io::stdout().lock();
     if args.json {
         let json = record_json(workspace, record);
@@ -197,6 +201,7 @@ fn show(workspace: &Workspace, project: &Project, args: &ShowArgs) -> Result<Exi
             }
         }
     }
+
     write_paths(&mut out, "deps", &record.entry.deps)?;
     if !record.params.is_empty() {
         writeln!(out, "params:")?;
