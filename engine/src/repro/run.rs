@@ -509,6 +509,8 @@ impl Runner<'_> {
     /// Records a stage whose outputs were restored from `used`: the outputs are
     /// the cached objects, so their hashes come from the entry instead of
     /// reading them again (a restored 1 GiB output would otherwise be hashed).
+    /// NOTE: the fingerprint recorded at checkout is inside the racy window of the
+    /// new link's ctime, so the next `status` still reads a restored file once.
     fn record_restored(
         &mut self,
         stage: &Stage,
