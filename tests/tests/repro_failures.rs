@@ -74,8 +74,9 @@ fn sigterm_kills_process_group() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let sleeper = project.read("child.pid").trim().to_string();
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // The shell's kill builtin, so that no procps package is needed.
+    let sent = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .expect("kill");
     assert!(sent.success());
@@ -85,8 +86,8 @@ fn sigterm_kills_process_group() {
     // The background sleep was in the command's process group, so it is gone.
     let started = Instant::now();
     loop {
-        let alive = Command::new("kill")
-            .args(["-0", &sleeper])
+        let alive = Command::new("sh")
+            .args(["-c", &format!("kill -0 {sleeper}")])
             .stderr(Stdio::null())
             .status()
             .expect("kill -0")
