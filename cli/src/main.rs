@@ -45,6 +45,9 @@ enum Command {
     Repro(commands::repro::Args),
     /// Show which stages changed since they last ran.
     Status(commands::status::Args),
+    /// Look at, restore and clean up the runs recorded in the run-cache.
+    #[command(subcommand)]
+    RunCache(commands::run_cache::RunCacheCommand),
     /// Draw plots of the workspace or compare them across revisions.
     #[command(subcommand)]
     Plots(commands::plots::PlotsCommand),
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Dag(args) => commands::dag::run(args),
         Command::Repro(args) => commands::repro::run(args),
         Command::Status(args) => commands::status::run(args),
+        Command::RunCache(command) => commands::run_cache::run(command),
         Command::Queue(command) => commands::queue::run(command),
         Command::Plots(command) => commands::plots::run(command),
         Command::Exp(command) => commands::exp::run(command),

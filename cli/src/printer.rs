@@ -1,8 +1,10 @@
-//! Prints run events the way `dvc repro` does, and installs the Ctrl-C handler
-//! that cancels a run.
+//! Prints run events the way `dvc repro` does, draws a progress bar while
+//! hashing takes long, and installs the Ctrl-C handler that cancels a run.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use retort_engine::repro::{CancelToken, Event, EventSink, RestoreSource, SkipReason, Stream};
 
@@ -12,6 +14,7 @@ use retort_engine::repro::{CancelToken, Event, EventSink, RestoreSource, SkipRea
 pub struct TerminalPrinter {
     /// Whether a stage ran before, to put a blank line between stages as DVC does.
     state: Mutex<PrinterState>,
+    bar: HashingBar,
 }
 
 #[derive(Default)]
@@ -31,6 +34,7 @@ impl TerminalPrinter {
                 live_in_place: std::io::stderr().is_terminal(),
                 ..PrinterState::default()
             }),
+            bar: HashingBar::new(),
         }
     }
 }
@@ -79,6 +83,12 @@ impl PrinterState {
 
 impl EventSink for TerminalPrinter {
     fn event(&self, event: Event) {
+        if let Event::Hashing { .. } = event {
+            self.bar.update(&event);
+            return;
+        }
+        // Lines must not be drawn through the bar.
+        self.bar.clear();
         let mut state = self.state.lock().expect("printer state lock");
         if let Event::LiveMetrics {
             stage,
@@ -167,6 +177,75 @@ impl EventSink for TerminalPrinter {
             },
             Event::LiveMetrics { .. } => Ok(()),
         };
+    }
+}
+
+/// The hashing progress bar on stderr. Nothing is drawn when stderr is not a
+/// terminal, so logs and pipes stay clean. The engine sends events only once
+/// hashing has taken a while, so quick hashes draw nothing either.
+pub struct HashingBar {
+    enabled: bool,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl HashingBar {
+    pub fn new() -> HashingBar {
+        HashingBar {
+            enabled: std::io::stderr().is_terminal(),
+            bar: Mutex::new(None),
+        }
+    }
+
+    /// Draws an [`Event::Hashing`] and ignores other events.
+    pub fn update(&self, event: &Event) {
+        let Event::Hashing {
+            stage,
+            files_done,
+            files_total,
+            bytes_done,
+            bytes_total,
+        } = event
+        else {
+            return;
+        };
+        if !self.enabled {
+            return;
+        }
+        let Ok(mut slot) = self.bar.lock() else {
+            return;
+        };
+        // A path that finishes before any bar was drawn needs none.
+        if slot.is_none() && files_done == files_total {
+            return;
+        }
+        let bar = slot.get_or_insert_with(|| {
+            let bar = ProgressBar::with_draw_target(
+                Some(*bytes_total),
+                ProgressDrawTarget::stderr_with_hz(10),
+            );
+            if let Ok(style) = ProgressStyle::with_template(
+                "{msg} [{bar:20}] {binary_bytes}/{binary_total_bytes} {eta}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        bar.set_message(format!("Hashing '{stage}' {files_done}/{files_total}"));
+        bar.set_length(*bytes_total);
+        bar.set_position(*bytes_done);
+        if files_done == files_total {
+            bar.finish_and_clear();
+            *slot = None;
+        }
+    }
+
+    /// Removes the bar from the screen, if one is drawn.
+    pub fn clear(&self) {
+        if let Ok(mut slot) = self.bar.lock() {
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
+            }
+        }
     }
 }
 

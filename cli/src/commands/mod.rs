@@ -12,5 +12,6 @@ pub mod plots;
 pub mod queue;
 mod queue_executor;
 pub mod repro;
+pub mod run_cache;
 pub mod stage;
 pub mod status;

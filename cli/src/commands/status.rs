@@ -9,9 +9,10 @@ use retort_engine::lock;
 use retort_engine::project::Project;
 use retort_engine::repro::status::{compare, DepChange, StageStatus};
 use retort_engine::repro::targets::resolve_targets;
-use retort_engine::repro::{state, Workspace};
+use retort_engine::repro::{state, Event, HashingReporter, Workspace};
 
 use crate::context::open_workspace;
+use crate::printer::HashingBar;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -58,6 +59,8 @@ pub fn collect(workspace: &Workspace, targets: &[String], cwd: &str) -> Result<V
     let files = ParsedFiles::new(&disk);
     let mut locks = std::collections::HashMap::new();
     let mut statuses = Vec::new();
+    let hashing_bar = HashingBar::new();
+    let bar = |event: Event| hashing_bar.update(&event);
     for (index, stage) in project.stages().enumerate() {
         if !selected.contains(&index) {
             continue;
@@ -72,12 +75,16 @@ pub fn collect(workspace: &Workspace, targets: &[String], cwd: &str) -> Result<V
                 .unwrap_or_default()
         });
         let recorded = lock_file.stages.get(&stage.name);
-        let current = state::read_state(workspace, &files, stage, recorded)?;
+        let reporter = HashingReporter::new(&bar, stage.addressing());
+        let progress = |update| reporter.report(update);
+        let current =
+            state::read_state_with_progress(workspace, &files, stage, recorded, Some(&progress))?;
         let status = compare(workspace, stage, &current, recorded);
         if status.is_changed() {
             statuses.push(status);
         }
     }
+    hashing_bar.clear();
     Ok(statuses)
 }
 

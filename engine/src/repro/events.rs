@@ -4,8 +4,17 @@
 //! request sets.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::hash::HashProgress;
+
+/// How long hashing runs before progress events start, so that quick hashes
+/// (the usual case, thanks to the fingerprint store) draw nothing.
+pub const HASHING_QUIET_PERIOD: Duration = Duration::from_millis(300);
+
+/// The minimum time between two hashing events.
+pub const HASHING_EVENT_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Which stream a line of command output came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,11 +83,16 @@ pub enum Event {
         path: String,
         created: bool,
     },
-    /// Hashing progress, sent while hashing takes long.
+    /// Hashing progress, sent while hashing takes long: not before
+    /// [`HASHING_QUIET_PERIOD`] has passed, then at most every
+    /// [`HASHING_EVENT_INTERVAL`], and once more when a path is done. The
+    /// counts are those of the path being hashed.
     Hashing {
+        stage: String,
         files_done: u64,
         files_total: u64,
         bytes_done: u64,
+        bytes_total: u64,
     },
     /// A free-form message for the user, such as a warning.
     Message {
@@ -136,5 +150,107 @@ impl CancelToken {
 
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Turns the hashing callbacks of one stage's work into throttled
+/// [`Event::Hashing`] events. The callbacks come from every hashing thread, often
+/// once per chunk, so most of them return after one clock read.
+pub struct HashingReporter<'a> {
+    events: &'a dyn EventSink,
+    stage: String,
+    started: Instant,
+    /// When the last event was sent, `None` before the first.
+    last: Mutex<Option<Instant>>,
+}
+
+impl<'a> HashingReporter<'a> {
+    pub fn new(events: &'a dyn EventSink, stage: impl Into<String>) -> HashingReporter<'a> {
+        HashingReporter {
+            events,
+            stage: stage.into(),
+            started: Instant::now(),
+            last: Mutex::new(None),
+        }
+    }
+
+    pub fn report(&self, progress: HashProgress) {
+        let now = Instant::now();
+        if now.duration_since(self.started) < HASHING_QUIET_PERIOD {
+            return;
+        }
+        let done = progress.files_done == progress.files_total;
+        // Another thread is sending; this update is dropped unless it is final.
+        let mut last = match self.last.try_lock() {
+            Ok(last) => last,
+            Err(_) if done => match self.last.lock() {
+                Ok(last) => last,
+                Err(_) => return,
+            },
+            Err(_) => return,
+        };
+        let due = match *last {
+            None => true,
+            Some(sent) => done || now.duration_since(sent) >= HASHING_EVENT_INTERVAL,
+        };
+        if !due {
+            return;
+        }
+        *last = Some(now);
+        self.events.event(Event::Hashing {
+            stage: self.stage.clone(),
+            files_done: progress.files_done,
+            files_total: progress.files_total,
+            bytes_done: progress.bytes_done,
+            bytes_total: progress.bytes_total,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(done: u64, total: u64) -> HashProgress {
+        HashProgress {
+            files_done: done,
+            files_total: total,
+            bytes_done: done * 10,
+            bytes_total: total * 10,
+        }
+    }
+
+    #[test]
+    fn hashing_events_wait_then_throttle() {
+        let seen = Mutex::new(Vec::new());
+        let sink = |event: Event| seen.lock().unwrap().push(event);
+        let reporter = HashingReporter::new(&sink, "train");
+        reporter.report(progress(1, 100));
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "quick hashing draws nothing"
+        );
+
+        std::thread::sleep(HASHING_QUIET_PERIOD);
+        for done in 2..50 {
+            reporter.report(progress(done, 100));
+        }
+        reporter.report(progress(100, 100));
+        let seen = seen.lock().unwrap();
+        assert!(
+            seen.len() >= 2 && seen.len() < 10,
+            "throttled to a few events, got {}",
+            seen.len()
+        );
+        assert_eq!(
+            seen.last(),
+            Some(&Event::Hashing {
+                stage: "train".to_string(),
+                files_done: 100,
+                files_total: 100,
+                bytes_done: 1000,
+                bytes_total: 1000,
+            })
+        );
     }
 }

@@ -12,6 +12,8 @@ pub mod status;
 pub mod targets;
 pub mod workspace;
 
-pub use events::{CancelToken, Event, EventSink, NoEvents, RestoreSource, SkipReason, Stream};
+pub use events::{
+    CancelToken, Event, EventSink, HashingReporter, NoEvents, RestoreSource, SkipReason, Stream,
+};
 pub use run::{reproduce, ReproError, ReproOptions, ReproReport, StageReport, StageResult};
 pub use workspace::Workspace;

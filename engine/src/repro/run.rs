@@ -23,7 +23,7 @@ use crate::pipeline::Stage;
 use crate::project::Project;
 use crate::runcache::{self, DepFacts, OutFacts, StageFacts};
 
-use super::events::{CancelToken, Event, EventSink, RestoreSource, SkipReason};
+use super::events::{CancelToken, Event, EventSink, HashingReporter, RestoreSource, SkipReason};
 use super::execute::{run_command_watched, CommandFailure};
 use super::plan::{plan, Scope};
 use super::project_lock::{ProjectLock, ProjectLockError};
@@ -239,6 +239,7 @@ fn reproduce_stages(
         events,
         cancel,
         disk: &disk,
+        parsed: ParsedFiles::new(&disk),
         locks: HashMap::new(),
         report: ReproReport::default(),
     };
@@ -261,6 +262,8 @@ fn reproduce_stages(
                 ..
             }) if options.keep_going => {
                 tracing::warn!(stage = %name, %message, "stage failed; continuing with independent stages");
+                // The failed command may have written files before it stopped.
+                runner.parsed = ParsedFiles::new(&disk);
                 failed.push(index);
             }
             Err(error) => {
@@ -293,6 +296,9 @@ struct Runner<'a> {
     events: &'a dyn EventSink,
     cancel: &'a CancelToken,
     disk: &'a DiskFiles,
+    /// Params files parsed so far. Stages that are up to date share them, and
+    /// the memo starts over after a stage writes files.
+    parsed: ParsedFiles<'a>,
     /// Each `dvc.lock` touched so far: its text as on disk (None when absent) and
     /// its parsed entries.
     locks: HashMap<String, (Option<String>, lock::LockFile)>,
@@ -353,9 +359,24 @@ impl Runner<'_> {
             });
         }
         let recorded = self.recorded(stage)?;
-        let files = ParsedFiles::new(self.disk);
-        let current = state::read_state(self.workspace, &files, stage, recorded.as_ref())?;
-        let status = status::compare(self.workspace, stage, &current, recorded.as_ref());
+        let reporter = HashingReporter::new(self.events, stage.addressing());
+        let progress = |update| reporter.report(update);
+        // Outputs are hashed only when the inputs alone do not decide: a stage
+        // whose inputs changed runs (or is restored) whatever its outputs are.
+        let mut current = state::read_inputs(
+            self.workspace,
+            &self.parsed,
+            stage,
+            recorded.as_ref(),
+            Some(&progress),
+        )?;
+        let mut status = status::compare(self.workspace, stage, &current, recorded.as_ref());
+        let inputs_changed =
+            status.changed_command || !status.changed_deps.is_empty() || status.always_changed;
+        if stage.frozen || !inputs_changed {
+            current.hash_outputs(self.workspace, recorded.as_ref(), Some(&progress))?;
+            status = status::compare(self.workspace, stage, &current, recorded.as_ref());
+        }
 
         if stage.frozen && !self.options.force {
             return self.verify_frozen(stage, &current);
@@ -387,16 +408,21 @@ impl Runner<'_> {
         };
         let started = Instant::now();
         match &restored {
-            Some(source) => self.events.event(Event::StageRestored {
+            Some((source, _)) => self.events.event(Event::StageRestored {
                 stage: stage.addressing(),
                 source: source.clone(),
             }),
             None => self.run_commands(stage, &current)?,
         }
 
-        let entry = self.save_results(stage, &files)?;
+        // The stage wrote files, which may be params files of later stages.
+        self.parsed = ParsedFiles::new(self.disk);
+        let entry = match &restored {
+            Some((_, used)) => self.record_restored(stage, &current, used)?,
+            None => self.save_results(stage)?,
+        };
         let result = match restored {
-            Some(source) => StageResult::Restored(source),
+            Some((source, _)) => StageResult::Restored(source),
             None => {
                 self.events.event(Event::StageFinished {
                     stage: stage.addressing(),
@@ -444,7 +470,7 @@ impl Runner<'_> {
         current: &StageState,
         status: &StageStatus,
         recorded: Option<&LockStage>,
-    ) -> Result<Option<RestoreSource>, ReproError> {
+    ) -> Result<Option<(RestoreSource, LockStage)>, ReproError> {
         let facts = stage_facts(stage, current);
         if runcache::can_hash(&facts).is_err() {
             return Ok(None);
@@ -502,7 +528,41 @@ impl Runner<'_> {
                 CacheOptions::new(link_types).with_fingerprints(&self.workspace.fingerprints);
             self.workspace.cache.checkout(&absolute, hash, &options)?;
         }
-        Ok(Some(source))
+        Ok(Some((source, entry)))
+    }
+
+    /// Records a stage whose outputs were restored from `used`: the outputs are
+    /// the cached objects, so their hashes come from the entry instead of
+    /// reading them again (a restored 1 GiB output would otherwise be hashed).
+    /// NOTE: the fingerprint recorded at checkout is inside the racy window of the
+    /// new link's ctime, so the next `status` still reads a restored file once.
+    fn record_restored(
+        &mut self,
+        stage: &Stage,
+        current: &StageState,
+        used: &LockStage,
+    ) -> Result<LockStage, ReproError> {
+        let mut entry = current.to_lock_stage(stage);
+        entry.outs = used.outs.clone();
+        if !self.options.no_commit {
+            if let Some(git_root) = self.workspace.root.git_root.clone() {
+                for out in current.outs.iter().filter(|out| out.cache) {
+                    if let Err(error) =
+                        crate::cache::gitignore::ignore_output(&git_root, &out.absolute)
+                    {
+                        tracing::warn!(output = %out.path, %error, "unable to add the output to .gitignore");
+                    }
+                }
+            }
+        }
+        let facts = stage_facts(stage, current);
+        if runcache::saves_runs(&facts, self.options.no_commit).is_ok() {
+            if let Err(error) = runcache::write_entry(&self.workspace.cache_dir, &entry) {
+                tracing::warn!(stage = %stage.addressing(), %error, "unable to write the run-cache entry");
+            }
+        }
+        self.write_lock(stage, &entry)?;
+        Ok(entry)
     }
 
     fn run_commands(&mut self, stage: &Stage, current: &StageState) -> Result<(), ReproError> {
@@ -768,15 +828,18 @@ impl Runner<'_> {
 
     /// Hashes and caches the outputs, records the run-cache entry when the
     /// stage is eligible, and updates `dvc.lock`.
-    fn save_results(
-        &mut self,
-        stage: &Stage,
-        files: &ParsedFiles<'_>,
-    ) -> Result<LockStage, ReproError> {
+    fn save_results(&mut self, stage: &Stage) -> Result<LockStage, ReproError> {
         // Dependencies are hashed again: the command may have changed them.
         let fresh_files = ParsedFiles::new(self.disk);
-        let _ = files;
-        let mut current = state::read_state(self.workspace, &fresh_files, stage, None)?;
+        let reporter = HashingReporter::new(self.events, stage.addressing());
+        let progress = |update| reporter.report(update);
+        let mut current = state::read_state_with_progress(
+            self.workspace,
+            &fresh_files,
+            stage,
+            None,
+            Some(&progress),
+        )?;
         if let Some(missing) = current.outs.iter().find(|out| out.hash.is_none()) {
             let message = format!(
                 "output '{}' does not exist after the command ran; check that the command writes it",
@@ -814,7 +877,7 @@ impl Runner<'_> {
         let saves_runs = runcache::saves_runs(&facts, self.options.no_commit).is_ok();
         for out in &mut current.outs {
             if out.cache && commit {
-                let options = self.workspace.cache_options();
+                let options = self.workspace.cache_options().with_progress(&progress);
                 out.hash = Some(self.workspace.cache.save(&out.absolute, &options)?);
             } else if saves_runs && out.metric_or_plot {
                 // DVC copies uncached metrics and plots into the cache so that a

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 
 use crate::files::{ParsedFiles, ReadFailure};
-use crate::hash::{hash_path, HashError, HashOptions};
+use crate::hash::{hash_path, HashError, HashOptions, ProgressFn};
 use crate::hash_info::{HashAlgorithm, HashInfo};
 use crate::lock::{self, LockOut, LockStage};
 use crate::node::{Map, Node, Value};
@@ -83,12 +83,14 @@ pub fn hash_if_exists(
     workspace: &Workspace,
     path: &std::path::Path,
     algorithm: HashAlgorithm,
+    progress: Option<ProgressFn<'_>>,
 ) -> Result<Option<HashInfo>, HashError> {
     if std::fs::symlink_metadata(path).is_err() {
         return Ok(None);
     }
     let mut options = HashOptions::new(algorithm).with_fingerprints(&workspace.fingerprints);
     options.ignore = Some(&workspace.ignore);
+    options.progress = progress;
     Ok(Some(hash_path(path, &options)?.hash_info))
 }
 
@@ -101,14 +103,32 @@ pub fn read_state(
     stage: &Stage,
     recorded: Option<&LockStage>,
 ) -> Result<StageState, StateError> {
-    let algorithm_for = |path: &str, entries: Option<&Vec<LockOut>>| {
-        entries
-            .and_then(|entries| entries.iter().find(|entry| entry.path == path))
-            .and_then(|entry| entry.hash.as_ref())
-            .map(|hash| hash.algorithm)
-            .unwrap_or(workspace.algorithm)
-    };
+    read_state_with_progress(workspace, files, stage, recorded, None)
+}
 
+/// [`read_state`], reporting hashing progress to `progress`.
+pub fn read_state_with_progress(
+    workspace: &Workspace,
+    files: &ParsedFiles<'_>,
+    stage: &Stage,
+    recorded: Option<&LockStage>,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<StageState, StateError> {
+    let mut state = read_inputs(workspace, files, stage, recorded, progress)?;
+    state.hash_outputs(workspace, recorded, progress)?;
+    Ok(state)
+}
+
+/// Reads the stage's dependencies and params as [`read_state`] does, but not
+/// its outputs, which get no hash until [`StageState::hash_outputs`]. A stage
+/// whose inputs changed runs whatever its outputs are, so they need not be read.
+pub fn read_inputs(
+    workspace: &Workspace,
+    files: &ParsedFiles<'_>,
+    stage: &Stage,
+    recorded: Option<&LockStage>,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<StageState, StateError> {
     let mut deps = Vec::new();
     for dep in &stage.deps {
         if dep.path.contains("://") {
@@ -116,8 +136,8 @@ pub fn read_state(
         }
         let relative = project_path(stage, &dep.path)?;
         let absolute = workspace.path(&relative);
-        let algorithm = algorithm_for(&dep.path, recorded.map(|entry| &entry.deps));
-        let hash = hash_if_exists(workspace, &absolute, algorithm)?;
+        let algorithm = algorithm_for(workspace, &dep.path, recorded.map(|entry| &entry.deps));
+        let hash = hash_if_exists(workspace, &absolute, algorithm, progress)?;
         deps.push(DepState {
             path: dep.path.clone(),
             absolute,
@@ -134,11 +154,22 @@ pub fn read_state(
     for out in stage.all_outs() {
         let relative = project_path(stage, &out.path)?;
         let absolute = workspace.path(&relative);
-        let algorithm = algorithm_for(&out.path, recorded.map(|entry| &entry.outs));
-        let hash = hash_if_exists(workspace, &absolute, algorithm)?;
-        outs.push(out_state(out, absolute, hash));
+        outs.push(out_state(out, absolute, None));
     }
     Ok(StageState { deps, params, outs })
+}
+
+/// The algorithm for a path: that of its recorded entry, else the project's.
+fn algorithm_for(
+    workspace: &Workspace,
+    path: &str,
+    entries: Option<&Vec<LockOut>>,
+) -> HashAlgorithm {
+    entries
+        .and_then(|entries| entries.iter().find(|entry| entry.path == path))
+        .and_then(|entry| entry.hash.as_ref())
+        .map(|hash| hash.algorithm)
+        .unwrap_or(workspace.algorithm)
 }
 
 fn out_state(out: &Out, absolute: PathBuf, hash: Option<HashInfo>) -> OutState {
@@ -259,6 +290,20 @@ pub fn strip_spans(node: &Node) -> Node {
 }
 
 impl StageState {
+    /// Hashes the outputs, which [`read_inputs`] left without hashes.
+    pub fn hash_outputs(
+        &mut self,
+        workspace: &Workspace,
+        recorded: Option<&LockStage>,
+        progress: Option<ProgressFn<'_>>,
+    ) -> Result<(), StateError> {
+        for out in &mut self.outs {
+            let algorithm = algorithm_for(workspace, &out.path, recorded.map(|entry| &entry.outs));
+            out.hash = hash_if_exists(workspace, &out.absolute, algorithm, progress)?;
+        }
+        Ok(())
+    }
+
     /// The `dvc.lock` entry describing this state. Paths that do not exist get
     /// entries without a hash.
     pub fn to_lock_stage(&self, stage: &Stage) -> LockStage {

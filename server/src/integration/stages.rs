@@ -232,7 +232,7 @@ fn inputs_only(
             .and_then(|entry| entry.deps.iter().find(|entry| entry.path == dep.path))
             .and_then(|entry| entry.hash.as_ref())
             .map_or(workspace.algorithm, |hash| hash.algorithm);
-        let hash = state::hash_if_exists(workspace, &absolute, algorithm)?;
+        let hash = state::hash_if_exists(workspace, &absolute, algorithm, None)?;
         deps.push(DepState {
             path: dep.path.clone(),
             absolute,
