@@ -311,7 +311,7 @@ pub fn enqueue_resume(
     checkpoint: &str,
     request: &crate::queue::EnqueueRequest,
 ) -> Result<crate::queue::QueueEntry> {
-    use crate::queue::{store, EntryStatus, QueueEntry};
+    use crate::queue::{store, QueueEntry};
 
     if !request.set_params.is_empty() {
         return Err(ExpError::InvalidArgument(
@@ -337,28 +337,11 @@ pub fn enqueue_resume(
         )
         .git(|| "unable to keep the checkpoint commit".into())?;
     let entry = QueueEntry {
-        id,
-        name,
-        baseline,
-        snapshot: target.sha.clone(),
         targets: request.targets.clone(),
-        set_params: Vec::new(),
         message: request.message.clone(),
         force: request.force,
-        status: EntryStatus::Queued,
-        created: store::now(),
-        started: None,
-        finished: None,
-        executor: "local".to_string(),
-        pid: None,
-        job_id: None,
-        job_state: None,
-        executor_options: Vec::new(),
-        exit_code: None,
-        error: None,
-        result_ref: None,
-        result_sha: None,
-        resume: Some(target.sha),
+        resume: Some(target.sha.clone()),
+        ..QueueEntry::queued(id, name, baseline, target.sha)
     };
     queue
         .save(&entry)

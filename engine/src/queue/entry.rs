@@ -74,3 +74,34 @@ pub struct QueueEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<String>,
 }
+
+impl QueueEntry {
+    /// Builds an entry that waits in the queue, run by the local executor
+    /// until a worker hands it to another one.
+    pub fn queued(id: String, name: String, baseline: String, snapshot: String) -> QueueEntry {
+        QueueEntry {
+            id,
+            name,
+            baseline,
+            snapshot,
+            targets: Vec::new(),
+            set_params: Vec::new(),
+            message: None,
+            force: false,
+            status: EntryStatus::Queued,
+            created: super::store::now(),
+            started: None,
+            finished: None,
+            executor: "local".to_string(),
+            pid: None,
+            job_id: None,
+            job_state: None,
+            executor_options: Vec::new(),
+            exit_code: None,
+            error: None,
+            result_ref: None,
+            result_sha: None,
+            resume: None,
+        }
+    }
+}

@@ -82,28 +82,11 @@ pub fn enqueue(
         let snapshot =
             snapshot::snapshot_workspace(repo, &baseline, &id, edits, &request.include_untracked)?;
         let entry = QueueEntry {
-            id,
-            name,
-            baseline: baseline.clone(),
-            snapshot,
             targets: request.targets.clone(),
             set_params: request.set_params.clone(),
             message: request.message.clone(),
             force: request.force,
-            status: EntryStatus::Queued,
-            created: store::now(),
-            started: None,
-            finished: None,
-            executor: "local".to_string(),
-            pid: None,
-            job_id: None,
-            job_state: None,
-            executor_options: Vec::new(),
-            exit_code: None,
-            error: None,
-            result_ref: None,
-            result_sha: None,
-            resume: None,
+            ..QueueEntry::queued(id, name, baseline.clone(), snapshot)
         };
         queue
             .save(&entry)

@@ -272,28 +272,13 @@ mod tests {
     #[test]
     fn batch_script_quotes_paths() {
         let entry = QueueEntry {
-            id: "abc123".into(),
-            name: "exp-1".into(),
-            baseline: String::new(),
-            snapshot: String::new(),
-            targets: Vec::new(),
-            set_params: Vec::new(),
-            message: None,
-            force: false,
-            status: EntryStatus::Queued,
-            created: 0,
-            started: None,
-            finished: None,
             executor: "slurm".into(),
-            pid: None,
-            job_id: None,
-            job_state: None,
-            executor_options: Vec::new(),
-            exit_code: None,
-            error: None,
-            result_ref: None,
-            result_sha: None,
-            resume: None,
+            ..QueueEntry::queued(
+                "abc123".into(),
+                "exp-1".into(),
+                String::new(),
+                String::new(),
+            )
         };
         let script = batch_script(
             Path::new("/opt/retort/bin/retort"),
