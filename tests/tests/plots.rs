@@ -621,3 +621,49 @@ fn open_without_xdg_open_succeeds() {
         "only the target is drawn"
     );
 }
+
+#[test]
+fn diff_takes_experiment_names() {
+    let Some(dvc) = find_dvc() else { return };
+    let project = digits_project(&dvc);
+    let dir = project.path();
+    git(dir, &["config", "user.name", "Retort Tests"]);
+    git(dir, &["config", "user.email", "tests@retort.invalid"]);
+    retort(dir, &["exp", "run", "-n", "lr-high", "-S", "train.lr=0.2"]);
+
+    retort(dir, &["plots", "diff", "HEAD", "lr-high", "-o", "out"]);
+    let loss = Drawing::read(&dir.join("out/reports_train_history_csv.svg"));
+    let legend: Vec<String> = loss.legend().into_iter().map(|entry| entry.0).collect();
+    assert!(legend.iter().any(|rev| rev == "lr-high"), "{legend:?}");
+    assert!(legend.iter().any(|rev| rev == "HEAD"), "{legend:?}");
+    let sha = String::from_utf8(
+        git(
+            dir,
+            &["for-each-ref", "--format=%(objectname)", "refs/exps"],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let recorded = String::from_utf8(
+        git(
+            dir,
+            &["show", &format!("{}:reports/train_history.csv", sha.trim())],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_points_match(
+        &loss.series_points("lr-high", "train_loss"),
+        &csv_columns(&recorded, "epoch", "train_loss"),
+        "lr-high train_loss",
+    );
+
+    let want = json_output(&run(Command::new(&dvc)
+        .current_dir(dir)
+        .args(["plots", "diff", "HEAD", "lr-high", "--json"])));
+    let got = json_output(&retort(
+        dir,
+        &["plots", "diff", "HEAD", "lr-high", "--json"],
+    ));
+    assert_same_plots(&want, &got);
+}

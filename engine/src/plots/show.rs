@@ -38,11 +38,33 @@ pub struct PlotsResult {
 #[derive(Debug, thiserror::Error)]
 pub enum PlotsError {
     #[error(
-        "unknown revision '{revision}': {message}. Name a commit, branch or tag, or `workspace`"
+        "unknown revision '{revision}': {message}. Name a commit, branch, tag, experiment, or `workspace`"
     )]
     UnknownRevision { revision: String, message: String },
     #[error("unable to read the git repository of '{path}': {message}")]
     Git { path: String, message: String },
+}
+
+/// Opens a commit, branch or tag, or else an experiment name (or a
+/// checkpoint, `NAME~N`) as `exp show` lists it; the plots keep the name the
+/// user gave, as DVC labels them.
+fn open_revision(root: &ProjectRoot, revision: &str) -> Result<RevisionFiles, PlotsError> {
+    let git_error = match RevisionFiles::open(root, revision) {
+        Ok(files) => return Ok(files),
+        Err(error) => error,
+    };
+    let experiment = crate::exp::ExpRepo::open(root.clone())
+        .and_then(|repo| crate::exp::resolve::resolve_rev(&repo, revision));
+    match experiment {
+        Ok(sha) => RevisionFiles::open(root, &sha).map_err(|error| PlotsError::UnknownRevision {
+            revision: revision.to_string(),
+            message: error.message().to_string(),
+        }),
+        Err(_) => Err(PlotsError::UnknownRevision {
+            revision: revision.to_string(),
+            message: git_error.message().to_string(),
+        }),
+    }
 }
 
 /// Collects the plots of every revision. `workspace` means the files on disk;
@@ -59,15 +81,7 @@ pub fn collect_plots(
         let files: Box<dyn PlotFiles> = if revision == WORKSPACE {
             Box::new(WorkspaceFiles::new(root.root.clone()))
         } else {
-            // FIXME(experiments): resolve experiment names (`exp-1a2b3`) to their
-            // commits once the experiments module lands; commits, branches and
-            // tags work now.
-            Box::new(RevisionFiles::open(root, revision).map_err(|error| {
-                PlotsError::UnknownRevision {
-                    revision: revision.clone(),
-                    message: error.message().to_string(),
-                }
-            })?)
+            Box::new(open_revision(root, revision)?)
         };
         collected.push(collect_revision(
             root,
