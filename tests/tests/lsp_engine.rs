@@ -412,6 +412,30 @@ fn queue_branch_apply_and_remove_experiments() {
         "{params}"
     );
 
+    // A local edit makes apply refuse, and `force` overwrites it.
+    std::fs::write(fixture.path().join("params.yaml"), "train:\n  lr: 0.9\n").unwrap();
+    let result = execute(
+        &mut client,
+        "retort.exp.apply",
+        json!({ "experiment": name }),
+    );
+    assert_eq!(result["status"], json!("failed"), "{result}");
+    assert!(
+        result["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("uncommitted changes"),
+        "{result}"
+    );
+    let result = execute(
+        &mut client,
+        "retort.exp.apply",
+        json!({ "experiment": name, "force": true }),
+    );
+    assert_eq!(result["status"], json!("ok"), "{result}");
+    let params = std::fs::read_to_string(fixture.path().join("params.yaml")).unwrap();
+    assert!(!params.contains("lr: 0.9"), "{params}");
+
     let result = execute(
         &mut client,
         "retort.exp.remove",

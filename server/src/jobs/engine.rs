@@ -364,8 +364,14 @@ pub fn exp_apply(job: &Job<'_>) -> Result<JobOutcome, JobError> {
     let name = experiment_name(job)?;
     job.step(format!("Applying '{name}'"))?;
     let repo = open_repo(job)?;
-    let applied = apply(&repo, &name, &ApplyOptions { force: false })
-        .map_err(|error| JobError::Failed(error.to_string()))?;
+    let applied = apply(
+        &repo,
+        &name,
+        &ApplyOptions {
+            force: job.arguments.force,
+        },
+    )
+    .map_err(|error| JobError::Failed(error.to_string()))?;
     let mut summary = format!(
         "Changes for experiment '{}' have been applied to your workspace.",
         applied.name

@@ -243,6 +243,9 @@ pub struct CommandArguments {
     pub all: bool,
     /// Queue workers to start.
     pub jobs: Option<usize>,
+    /// Lets `exp.apply` overwrite uncommitted changes; they are kept in a
+    /// git stash, as the CLI's `exp apply --force` keeps them.
+    pub force: bool,
 }
 
 impl CommandArguments {

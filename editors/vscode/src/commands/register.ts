@@ -83,7 +83,17 @@ export function registerCommands(context: vscode.ExtensionContext, runner: Runne
   register('retort.applyExperiment', async (given) => {
     const name = experimentArg(given) ?? (await pickExperiment(runner, 'Apply Experiment').then((row) => row && experimentRef(row)));
     if (!name) return undefined;
-    return runner.run('retort.exp.apply', { experiment: name }, `Apply Experiment '${name}'`);
+    const result = await runner.run('retort.exp.apply', { experiment: name }, `Apply Experiment '${name}'`);
+    if (result?.status !== 'failed' || !/uncommitted changes/.test(result.message)) return result;
+    // The server refused to overwrite local changes; offer what the CLI's
+    // --force does, which keeps those changes in a git stash.
+    const choice = await vscode.window.showWarningMessage(
+      `Applying '${name}' overwrites uncommitted changes. Retort keeps them in a git stash.`,
+      { modal: true },
+      'Apply Anyway',
+    );
+    if (choice !== 'Apply Anyway') return result;
+    return runner.run('retort.exp.apply', { experiment: name, force: true }, `Apply Experiment '${name}'`);
   });
 
   register('retort.branchExperiment', async (given) => {
