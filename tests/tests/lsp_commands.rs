@@ -345,3 +345,40 @@ proptest! {
         let _ = Path::new(".");
     }
 }
+
+#[test]
+fn repeated_stdio_flag_still_starts() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let fixture = Fixture::new(&[("dvc.yaml", "stages: {}\n")]);
+    let mut child = std::process::Command::new(retort_tests::lsp::retort_binary())
+        .args(["lsp", "--stdio", "--stdio"])
+        .current_dir(fixture.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start retort lsp");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut send = |body: &str| {
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+    };
+    send(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#);
+    let mut header = String::new();
+    stdout.read_line(&mut header).unwrap();
+    let length: usize = header
+        .trim()
+        .strip_prefix("Content-Length: ")
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("not a header: {header:?}"));
+    stdout.read_line(&mut String::new()).unwrap();
+    let mut body = vec![0; length];
+    stdout.read_exact(&mut body).unwrap();
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    assert!(answer["result"]["capabilities"].is_object(), "{answer}");
+    send(r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#);
+    send(r#"{"jsonrpc":"2.0","method":"exit"}"#);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}

@@ -6,8 +6,9 @@ use anyhow::{Context as _, Result};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Talk over stdin and stdout (the only transport; editors pass this flag).
-    #[arg(long)]
+    /// Talk over stdin and stdout (the only transport). Some clients add the
+    /// flag to a command that has it already, so it may repeat.
+    #[arg(long, overrides_with = "stdio")]
     stdio: bool,
 
     /// Write logs to this file instead of stderr.
