@@ -154,6 +154,28 @@ fn params_and_lock_files_get_syntax_errors() {
 }
 
 #[test]
+fn stale_lock_entries_are_hints() {
+    let pipeline = "stages:\n  train:\n    cmd: python train.py --new\n  test:\n    cmd: echo ok\n";
+    let lock = "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n  test:\n    cmd: echo ok\n  old:\n    cmd: echo gone\n";
+    let fixture = Fixture::new(&[("dvc.yaml", pipeline), ("dvc.lock", lock)]);
+    let mut client = LspClient::start(fixture.path(), ClientOptions::default());
+    let hints = client.diagnostics_for("dvc.lock", |list| list.len() >= 2);
+    assert_eq!(hints.len(), 2, "{hints:?}");
+    for hint in &hints {
+        assert_eq!(hint["severity"], json!(4), "{hint}");
+        assert_eq!(hint["code"], json!("lock-stale"), "{hint}");
+    }
+    // `train` changed its command (line 2); `old` is gone (line 6).
+    assert_eq!(hints[0]["range"]["start"]["line"], json!(2));
+    assert!(
+        messages(&hints)[0].contains("retort repro train"),
+        "{hints:?}"
+    );
+    assert_eq!(hints[1]["range"]["start"]["line"], json!(6));
+    assert!(messages(&hints)[1].contains("'old'"), "{hints:?}");
+}
+
+#[test]
 fn ranges_count_utf16_units_by_default_and_bytes_when_utf8_is_agreed() {
     // The unknown key sits after a 4-byte character: 2 UTF-16 units, 4 bytes.
     let pipeline = "stages:\n  s:\n    desc: \"𝄞\"\n    cmd: echo\n    𝄞outz: [a]\n";

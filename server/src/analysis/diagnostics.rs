@@ -51,9 +51,9 @@ pub fn collect<'a>(
     }
     // The checks above include the syntax and schema errors of the
     // `dvc.lock` next to each pipeline.
-    // TODO: add stale lock entries as hints from the stage status that
-    // hovers show (`integration::stage_status`), which hashes dependencies
-    // and so runs only on request today.
+    for file in &project.files {
+        all.extend(super::stale_lock::stale_lock_entries(file, parsed.source()));
+    }
 
     let mut grouped: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
     for diagnostic in all {

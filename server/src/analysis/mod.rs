@@ -12,6 +12,7 @@ pub mod hover;
 pub mod inlay;
 pub mod locate;
 pub mod navigation;
+pub mod stale_lock;
 pub mod values;
 
 use std::collections::{BTreeMap, HashMap};
