@@ -44,6 +44,10 @@ pub struct Follower {
     sources: Sources,
     /// `(mtime, len)` of each watched file at the last reading.
     fingerprints: Vec<(PathBuf, Option<(SystemTime, u64)>)>,
+    /// The fingerprints of the files that existed before the command started.
+    /// Until such a file changes, its values are an earlier stage's or run's,
+    /// and are left out of the readings.
+    before: Vec<(PathBuf, Option<(SystemTime, u64)>)>,
     last: LiveValues,
     last_poll: Option<Instant>,
     step_signal: PathBuf,
@@ -81,6 +85,7 @@ impl Follower {
         let mut follower = Follower {
             sources,
             fingerprints: Vec::new(),
+            before: Vec::new(),
             last: LiveValues::default(),
             last_poll: None,
             step_signal,
@@ -90,7 +95,12 @@ impl Follower {
         // What is there before the command starts (another stage's files, an
         // earlier run's) is not news.
         follower.changed();
-        follower.last = follower.sources.read();
+        follower.before = follower
+            .fingerprints
+            .iter()
+            .filter(|(_, fingerprint)| fingerprint.is_some())
+            .cloned()
+            .collect();
         follower
     }
 
@@ -140,7 +150,16 @@ impl Follower {
     }
 
     fn read_new(&mut self) -> Option<LiveValues> {
-        let values = self.sources.read();
+        let untouched = |path: &Path| {
+            self.before.iter().any(|(file, before)| {
+                file == path
+                    && self
+                        .fingerprints
+                        .iter()
+                        .any(|(now, fingerprint)| now == path && fingerprint == before)
+            })
+        };
+        let values = self.sources.read_where(|path| !untouched(path));
         if values.is_empty() || values == self.last {
             return None;
         }
@@ -244,5 +263,37 @@ mod tests {
         assert!(matches!(signal, Signal::Checkpoint { .. }));
         follower.release(&signal);
         assert!(!signal_file.exists());
+    }
+
+    #[test]
+    fn files_from_before_the_command_stay_out_until_they_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("dvclive")).unwrap();
+        std::fs::write(
+            root.join("dvclive/metrics.json"),
+            r#"{"acc": 0.9, "step": 19}"#,
+        )
+        .unwrap();
+        let sources = Sources {
+            root: root.clone(),
+            dvclive_dirs: vec!["dvclive".into()],
+            metrics_files: vec!["metrics.json".into()],
+        };
+        let mut follower = Follower::new(sources, std::slice::from_ref(&root));
+
+        std::fs::write(root.join("metrics.json"), r#"{"accuracy": 0.97}"#).unwrap();
+        std::thread::sleep(POLL_INTERVAL);
+        let values = follower.poll(None).values.unwrap();
+        assert_eq!(values.summary(), "accuracy=0.97");
+
+        std::fs::write(
+            root.join("dvclive/metrics.json"),
+            r#"{"acc": 0.95, "step": 20}"#,
+        )
+        .unwrap();
+        std::thread::sleep(POLL_INTERVAL);
+        let values = follower.poll(None).values.unwrap();
+        assert_eq!(values.step, Some(20));
     }
 }

@@ -86,11 +86,17 @@ impl Sources {
     /// Reads the latest values. Files that do not exist yet, or that are
     /// half-written, are left out of this reading.
     pub fn read(&self) -> LiveValues {
+        self.read_where(|_| true)
+    }
+
+    /// Reads the latest values of the files `keep` accepts (absolute paths).
+    pub fn read_where(&self, keep: impl Fn(&Path) -> bool) -> LiveValues {
         let mut values = LiveValues::default();
         for dir in &self.dvclive_dirs {
             let metrics_dir = self.root.join(dir).join("plots").join("metrics");
             let mut tsv_files = Vec::new();
             collect_tsv(&metrics_dir, &mut tsv_files);
+            tsv_files.retain(|file| keep(file));
             for file in tsv_files {
                 let Ok(relative) = file.strip_prefix(&metrics_dir) else {
                     continue;
@@ -108,10 +114,12 @@ impl Sources {
             }
             let summary = crate::paths::join_normalized(dir, "metrics.json")
                 .unwrap_or_else(|| format!("{dir}/metrics.json"));
-            self.read_metrics_file(&summary, &mut values);
+            if keep(&self.root.join(&summary)) {
+                self.read_metrics_file(&summary, &mut values);
+            }
         }
         for file in &self.metrics_files {
-            if values.files.iter().any(|(known, _)| known == file) {
+            if values.files.iter().any(|(known, _)| known == file) || !keep(&self.root.join(file)) {
                 continue;
             }
             self.read_metrics_file(file, &mut values);
