@@ -244,7 +244,7 @@ pub struct CommandArguments {
     /// Queue workers to start.
     pub jobs: Option<usize>,
     /// Lets `exp.apply` overwrite uncommitted changes; they are kept in a
-    /// git stash, as the CLI's `exp apply --force` keeps them.
+    /// stash commit, as the CLI's `exp apply --force` keeps them.
     pub force: bool,
 }
 

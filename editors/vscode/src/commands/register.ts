@@ -86,9 +86,9 @@ export function registerCommands(context: vscode.ExtensionContext, runner: Runne
     const result = await runner.run('retort.exp.apply', { experiment: name }, `Apply Experiment '${name}'`);
     if (result?.status !== 'failed' || !/uncommitted changes/.test(result.message)) return result;
     // The server refused to overwrite local changes; offer what the CLI's
-    // --force does, which keeps those changes in a git stash.
+    // --force does, which keeps those changes in a stash commit.
     const choice = await vscode.window.showWarningMessage(
-      `Applying '${name}' overwrites uncommitted changes. Retort keeps them in a git stash.`,
+      `Applying '${name}' overwrites uncommitted changes. Retort keeps them in a stash commit (refs/exps/apply/stash).`,
       { modal: true },
       'Apply Anyway',
     );

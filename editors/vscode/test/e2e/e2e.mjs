@@ -384,36 +384,41 @@ try {
       if (cells.includes('0.05')) queued = other;
     }
     if (!queued) throw new Error('no row shows train.lr 0.05');
-    // Apply rejects a workspace with uncommitted changes (the runs left
-    // some) with a message. Once they are discarded, it applies.
-    const applyQueued = async () => {
-      await selectOnly(frame, queued);
-      await frame.locator('.toolbar button', { hasText: 'Apply' }).click();
-      const until = Date.now() + 30_000;
-      while (Date.now() < until) {
-        const params = fs.readFileSync(path.join(project, 'params.yaml'), 'utf8');
-        if (/lr: 0\.05\b/.test(params)) return { applied: true, message: '' };
-        const toasts = (await page.locator('.notifications-toasts').innerText().catch(() => '')).replace(/\s+/g, ' ');
-        if (/uncommitted/.test(toasts)) return { applied: false, message: toasts.trim() };
-        await sleep(300);
+    // The runs left uncommitted changes, so the server refuses the apply and
+    // the extension asks whether to apply anyway; the changes go to a stash
+    // commit in refs/exps/apply/stash.
+    const applyStash = () => {
+      try {
+        return execFileSync('git', ['rev-parse', '--verify', '-q', 'refs/exps/apply/stash'], { cwd: project, encoding: 'utf8' }).trim();
+      } catch {
+        return '';
       }
+    };
+    const stashBefore = applyStash();
+    await selectOnly(frame, queued);
+    await frame.locator('.toolbar button', { hasText: 'Apply' }).click();
+    let forced = false;
+    let applied = false;
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && !applied) {
+      const current = fs.readFileSync(path.join(project, 'params.yaml'), 'utf8');
+      applied = /lr: 0\.05\b/.test(current);
+      const anyway = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Apply Anyway' });
+      if (!applied && !forced && (await anyway.isVisible().catch(() => false))) {
+        await anyway.click();
+        forced = true;
+      }
+      if (!applied) await sleep(300);
+    }
+    if (!applied) {
       await palette('Retort: Show Output');
       await sleep(1000);
       const log = (await page.locator('.output-view .view-lines').innerText().catch(() => '')).replace(/\s+/g, ' ');
-      return { applied: false, message: `neither applied nor rejected within 30 s; Retort output: ${log.slice(-600)}` };
-    };
-    let outcome = await applyQueued();
-    const rejection = outcome.message;
-    if (!outcome.applied) {
-      if (!/uncommitted/.test(rejection)) throw new Error(`apply failed: ${rejection}`);
-      // Clear the old rejection so it is not taken for the second attempt's result.
-      await palette('Notifications: Clear All Notifications');
-      await page.locator('.notifications-toasts .notification-list-item', { hasText: 'uncommitted' }).first().waitFor({ state: 'detached', timeout: 10_000 });
-      execFileSync('git', ['checkout', '--', '.'], { cwd: project });
-      execFileSync('git', ['clean', '-fdq', '-e', '.dvc'], { cwd: project });
-      outcome = await applyQueued();
-      if (!outcome.applied) throw new Error(`apply on a clean workspace failed: ${outcome.message}`);
+      throw new Error(`not applied within 30 s (forced: ${forced}); Retort output: ${log.slice(-600)}`);
     }
+    const stashAfter = applyStash();
+    if (forced && (!stashAfter || stashAfter === stashBefore)) throw new Error('Apply Anyway kept no stash of the local changes in refs/exps/apply/stash');
+    const rejection = forced ? 'refused over uncommitted changes, then applied with Apply Anyway (changes stashed)' : '';
     const params = fs.readFileSync(path.join(project, 'params.yaml'), 'utf8');
 
     await selectOnly(frame, name);
@@ -422,7 +427,7 @@ try {
     await tableUntil(frame, (body) => !body.includes(name), `'${name}' gone`, 30_000);
     await shot('12-removed');
     if (experimentNames().includes(name)) throw new Error(`ref of '${name}' still there`);
-    return `branched and removed '${name}', applied '${queued}' (params.yaml: ${params.replace(/\s+/g, ' ').trim()})${rejection ? `; first apply rejected: ${rejection.slice(0, 160)}` : ''}`;
+    return `branched and removed '${name}', applied '${queued}' (params.yaml: ${params.replace(/\s+/g, ' ').trim()})${rejection ? `; ${rejection}` : ''}`;
   });
 } finally {
   await browser.close().catch(() => undefined);
