@@ -332,7 +332,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[test]
-fn the_language_server_sends_live_values_of_an_experiment_it_runs() {
+fn lsp_exp_run_sends_live_values() {
     use retort_tests::lsp::{ClientOptions, LspClient};
     let Some(dvc) = exp_support::dvc() else {
         return;
@@ -348,7 +348,7 @@ fn the_language_server_sends_live_values_of_an_experiment_it_runs() {
     assert_eq!(result["status"], "ok", "{result}");
 
     // Every reading arrived as `retort/progress` of kind `metrics`, before
-    // the command answered, so they are all among the kept messages.
+    // the command returned, so they are all among the kept messages.
     let mut readings = Vec::new();
     while let Some(message) =
         client.wait_for_within("retort/progress", Duration::from_millis(200), |params| {

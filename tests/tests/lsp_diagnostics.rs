@@ -316,7 +316,7 @@ fn changes_on_disk_refresh_diagnostics_and_lenses() {
 }
 
 #[test]
-fn a_dependency_created_on_disk_clears_its_warning() {
+fn created_dependency_clears_its_warning() {
     // The server remembers which paths exist between edits; the watcher
     // must tell it when one appears, in a directory that exists already
     // and in one that does not exist yet.

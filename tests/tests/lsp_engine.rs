@@ -293,7 +293,7 @@ fn wait_for_hover(client: &mut LspClient, needle: &str, shift: u32, expected: &s
 }
 
 #[test]
-fn a_long_stage_can_be_cancelled_by_token_and_by_request() {
+fn cancel_long_stage_by_token_and_request() {
     let fixture = project();
     let mut client = LspClient::start(fixture.path(), ClientOptions::default());
 

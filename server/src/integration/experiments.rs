@@ -56,7 +56,7 @@ pub struct ExperimentMetric {
     pub value: Value,
 }
 
-/// The name and metrics of the newest successful experiment.
+/// Returns the name and metrics of the newest successful experiment.
 pub fn latest_experiment_metrics(world: &World) -> Option<(String, Vec<ExperimentMetric>)> {
     let states = experiments(world)?;
     let (label, state) = ranges(&states).into_iter().find(|(label, state)| {
@@ -136,7 +136,7 @@ pub fn exp_show_json(world: &World) -> Option<Json> {
     Some(states_json(&states).to_serde())
 }
 
-/// The experiments of `HEAD`, from the store or collected now.
+/// Returns the experiments of `HEAD`, from the store or collected now.
 fn experiments(world: &World) -> Option<Arc<Vec<ExpState>>> {
     let insights = &world.insights;
     if let Some(found) = lock(&insights.experiments).as_ref() {
@@ -188,7 +188,7 @@ fn ranges(states: &[ExpState]) -> Vec<(String, &ExpState)> {
     found
 }
 
-/// A dotted key in nested params data.
+/// Looks up a dotted key in nested params data.
 fn lookup<'a>(values: &'a ExpJson, key: &str) -> Option<&'a ExpJson> {
     if let Some(found) = values.get(key) {
         return Some(found);

@@ -32,8 +32,7 @@ pub struct Insights {
     workspace: Mutex<Option<Arc<Mutex<Workspace>>>>,
     /// Parsed `dvc.lock` files by project-relative path.
     locks: Mutex<HashMap<String, Arc<LockFile>>>,
-    /// Per stage (by address): a digest of what the answer depends on, and
-    /// the answer.
+    /// Per stage (by address): a digest of the inputs of the result, and the result.
     stages: Mutex<HashMap<String, (u64, Arc<stages::StageInsight>)>>,
     /// The experiments of `HEAD`, collected on first use.
     experiments: Mutex<Option<Arc<Vec<ExpState>>>>,

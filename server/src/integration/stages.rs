@@ -3,7 +3,7 @@
 //!
 //! Both need the current hashes of a stage's dependencies. The workspace's
 //! fingerprint store turns hashing an unchanged file into a `stat`, and the
-//! answers are memoized per stage under a digest of the stage definition and
+//! results are memoized per stage under a digest of the stage definition and
 //! its params values, so that an edit elsewhere in `dvc.yaml` costs nothing.
 //! The memo is cleared when files change on disk.
 
@@ -24,7 +24,7 @@ use retort_engine::runcache;
 use super::{lock, Insights};
 use crate::analysis::World;
 
-/// What the server knows about one stage.
+/// The server's facts about one stage.
 #[derive(Debug, Default)]
 pub struct StageInsight {
     /// Whether the stage has an entry in its `dvc.lock`.
@@ -33,11 +33,11 @@ pub struct StageInsight {
     /// How many run-cache entries match the stage's current inputs; `None`
     /// when the run-cache does not cover the stage.
     cached_runs: Option<usize>,
-    /// Why the status is unknown.
+    /// The reason the status is unknown.
     error: Option<String>,
 }
 
-/// Whether a stage is up to date, or what changed since `dvc.lock`.
+/// Reports whether a stage is up to date, or what changed since `dvc.lock`.
 pub fn stage_status(world: &World, stage: &Stage) -> Option<String> {
     let insight = insight(world, stage, true)?;
     if let Some(error) = &insight.error {
@@ -56,7 +56,7 @@ pub fn run_cache_entries(world: &World, stage: &Stage) -> Option<usize> {
     insight(world, stage, false)?.cached_runs
 }
 
-/// A one-line summary of a status, in the words of `dvc status`.
+/// Summarizes a status in one line, in the words of `dvc status`.
 pub fn stage_status_text(status: &StageStatus) -> String {
     if !status.is_changed() {
         return "up to date".to_string();

@@ -175,9 +175,8 @@ impl ProgressEvent {
     }
 }
 
-/// Set when the user cancels a command; jobs check it between steps, and
-/// the engine checks the same flag while it runs stage commands (it kills
-/// a running command's process group).
+/// A flag set when the user cancels a command. Jobs check it between steps,
+/// and the engine kills a running command's process group when it is set.
 #[derive(Clone, Debug, Default)]
 pub struct CancelFlag(CancelToken);
 

@@ -384,8 +384,8 @@ try {
       if (cells.includes('0.05')) queued = other;
     }
     if (!queued) throw new Error('no row shows train.lr 0.05');
-    // The runs left uncommitted changes, so the server refuses the apply and
-    // the extension asks whether to apply anyway; the changes go to a stash
+    // The runs left uncommitted changes, so the server rejects the apply and
+    // the extension offers to apply anyway; the changes go to a stash
     // commit in refs/exps/apply/stash.
     const applyStash = () => {
       try {

@@ -1,7 +1,7 @@
 //! Slurm's job states, as `squeue -o %T` prints them, sorted into what the
 //! queue needs to know: still waiting, running, or ended and why.
 
-/// What a Slurm job state means for a queued experiment.
+/// The meaning of a Slurm job state for a queued experiment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobPhase {
     /// Waiting for resources, held, or requeued.
@@ -14,7 +14,7 @@ pub enum JobPhase {
     Failed,
     /// Someone ran `scancel`.
     Cancelled,
-    /// Slurm stopped the job for a reason of its own, said in one sentence.
+    /// Slurm stopped the job for a reason of its own, given in one sentence.
     Killed(String),
 }
 
